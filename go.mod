@@ -1,0 +1,3 @@
+module github.com/overcast-dev/overcast
+
+go 1.26.8
