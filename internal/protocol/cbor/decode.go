@@ -184,7 +184,7 @@ func (d *Decoder) bytes(start int, major byte, n uint64, indef bool) ([]byte, er
 			return nil, err
 		}
 		if major == 2 {
-			return append([]byte(nil), b...), nil
+			return append(make([]byte, 0, len(b)), b...), nil
 		}
 		return b, nil // caller converts to string, which copies
 	}
