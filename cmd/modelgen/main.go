@@ -66,6 +66,9 @@ func main() {
 	if err := convert(filepath.Join(v147, "models/apis/sqs/2012-11-05/api-2.json"), filepath.Join(*out, "sqs-query.json.gz")); err != nil {
 		log.Fatalf("sqs-query: %v", err)
 	}
+	if err := writeIndex(*out); err != nil {
+		log.Fatalf("index: %v", err)
+	}
 	v155 := modDir("github.com/aws/aws-sdk-go@v1.55.8")
 	for _, kind := range []string{"input", "output"} {
 		d := filepath.Join(*tests, kind)
@@ -237,4 +240,69 @@ func drop(k string) bool {
 		}
 	}
 	return false
+}
+
+// writeIndex writes index.json: the routing metadata of every model, small
+// enough to read at start-up without parsing the models themselves.
+func writeIndex(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		Name           string   `json:"name"`
+		SigningName    string   `json:"signingName"`
+		EndpointPrefix string   `json:"endpointPrefix"`
+		TargetPrefix   string   `json:"targetPrefix,omitempty"`
+		APIVersion     string   `json:"apiVersion"`
+		Protocols      []string `json:"protocols"`
+		ServiceID      string   `json:"serviceId"`
+	}
+	var idx []entry
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".json.gz")
+		if !ok {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		var m struct {
+			Metadata struct {
+				APIVersion     string   `json:"apiVersion"`
+				EndpointPrefix string   `json:"endpointPrefix"`
+				SigningName    string   `json:"signingName"`
+				TargetPrefix   string   `json:"targetPrefix"`
+				Protocol       string   `json:"protocol"`
+				Protocols      []string `json:"protocols"`
+				ServiceID      string   `json:"serviceId"`
+			} `json:"metadata"`
+		}
+		err = json.NewDecoder(zr).Decode(&m)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		md := m.Metadata
+		en := entry{Name: name, SigningName: md.SigningName, EndpointPrefix: md.EndpointPrefix, TargetPrefix: md.TargetPrefix, APIVersion: md.APIVersion, Protocols: md.Protocols, ServiceID: md.ServiceID}
+		if en.SigningName == "" {
+			en.SigningName = md.EndpointPrefix
+		}
+		if len(en.Protocols) == 0 {
+			en.Protocols = []string{md.Protocol}
+		}
+		idx = append(idx, en)
+	}
+	sort.Slice(idx, func(i, j int) bool { return idx[i].Name < idx[j].Name })
+	b, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"), append(b, '\n'), 0o644)
 }

@@ -525,3 +525,41 @@ func parseURI(uri string) ([]PathSegment, map[string]string) {
 	}
 	return segs, q
 }
+
+//go:embed data/index.json
+var indexJSON []byte
+
+// IndexEntry is the routing metadata of one committed model.
+type IndexEntry struct {
+	Name           string   `json:"name"`
+	SigningName    string   `json:"signingName"`
+	EndpointPrefix string   `json:"endpointPrefix"`
+	TargetPrefix   string   `json:"targetPrefix"`
+	APIVersion     string   `json:"apiVersion"`
+	Protocols      []string `json:"protocols"`
+	ServiceID      string   `json:"serviceId"`
+}
+
+// HasProtocol reports whether the model answers protocol p.
+func (e IndexEntry) HasProtocol(p string) bool {
+	for _, q := range e.Protocols {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Index returns the routing metadata of every committed model without
+// parsing the models.
+func Index() (map[string]IndexEntry, error) {
+	var entries []IndexEntry
+	if err := json.Unmarshal(indexJSON, &entries); err != nil {
+		return nil, err
+	}
+	out := make(map[string]IndexEntry, len(entries))
+	for _, e := range entries {
+		out[e.Name] = e
+	}
+	return out, nil
+}
