@@ -111,3 +111,25 @@ func Partition(region string) string {
 	}
 	return "aws"
 }
+
+// Pending returns a service that routes every operation of its models and
+// answers each with NotImplemented: the placeholder for a service whose
+// implementation has not landed, so clients get a proper AWS error.
+func Pending(name string, apis ...string) Service {
+	return pending{name: name, apis: apis}
+}
+
+type pending struct {
+	name string
+	apis []string
+}
+
+func (p pending) Name() string                 { return p.name }
+func (p pending) APIs() []string               { return p.apis }
+func (p pending) Handlers() map[string]Handler { return nil }
+
+// IsPending reports whether s is a Pending placeholder.
+func IsPending(s Service) bool {
+	_, ok := s.(pending)
+	return ok
+}

@@ -4,8 +4,10 @@
 package query
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -59,6 +61,8 @@ func Form(r *http.Request) (url.Values, error) {
 			if err != nil {
 				return nil, err
 			}
+			// Later readers (signature verification) see the same bytes.
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			if len(body) > 0 {
 				bf, err := url.ParseQuery(string(body))
 				if err != nil {

@@ -1,0 +1,364 @@
+// Package server wires Overcast together: it opens the state store, builds
+// the services of the registration list (services.go) in dependency order,
+// puts the gateway in front of them on one HTTP listener, and stops
+// everything in reverse order.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/overcast-dev/overcast/internal/gateway"
+	"github.com/overcast-dev/overcast/internal/protocol"
+	"github.com/overcast-dev/overcast/internal/protocol/rest"
+	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/storage"
+	"github.com/overcast-dev/overcast/internal/storage/disk"
+	"github.com/overcast-dev/overcast/internal/storage/memory"
+)
+
+// Version is the Overcast version reported by health endpoints.
+const Version = "0.1.0"
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address; "127.0.0.1:0" picks a free port.
+	Addr string
+	// DataDir holds the embedded store; ignored when Memory is set.
+	DataDir string
+	// Memory keeps all state in memory: nothing is written to disk.
+	Memory bool
+	// Services limits the server to these services (and their dependencies);
+	// empty means all.
+	Services []string
+	// Auth is "off" (accept any well-formed or absent signature) or "verify".
+	Auth string
+	// AccessKey and SecretKey are the root credentials accepted when Auth is
+	// "verify" (default test/test).
+	AccessKey, SecretKey string
+	// Region is the default region for unsigned requests.
+	Region string
+	// Logger receives the server's logs.
+	Logger *slog.Logger
+	// NoSync skips fsync in the disk store (tests only).
+	NoSync bool
+}
+
+// parts are what services are built from.
+type parts struct {
+	cfg     Config
+	logger  *slog.Logger
+	kv      storage.KV
+	blobs   storage.Blobs
+	account func(accessKey string) string
+}
+
+// Server is a running Overcast.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	kv       storage.KV
+	services []service.Service
+	gw       *gateway.Gateway
+	ln       net.Listener
+	http     *http.Server
+	started  time.Time
+	serveErr chan error
+
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// ServiceNames lists every registered service in start order.
+func ServiceNames() []string {
+	var out []string
+	for _, m := range modules() {
+		out = append(out, m.name)
+	}
+	return out
+}
+
+// ServiceDeps returns the dependencies of each registered service.
+func ServiceDeps() map[string][]string {
+	out := map[string][]string{}
+	for _, m := range modules() {
+		out[m.name] = m.deps
+	}
+	return out
+}
+
+// selectModules returns the requested modules plus their dependencies, in
+// registration (dependency) order.
+func selectModules(names []string) ([]module, error) {
+	all := modules()
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := map[string]module{}
+	for _, m := range all {
+		byName[m.name] = m
+	}
+	want := map[string]bool{}
+	var add func(string) error
+	add = func(n string) error {
+		m, ok := byName[n]
+		if !ok {
+			return fmt.Errorf("unknown service %q (see --list-services)", n)
+		}
+		if want[n] {
+			return nil
+		}
+		want[n] = true
+		for _, d := range m.deps {
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := add(strings.TrimSpace(n)); err != nil {
+			return nil, err
+		}
+	}
+	var out []module
+	for _, m := range all {
+		if want[m.name] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+var accountKey = regexp.MustCompile(`^[0-9]{12}$`)
+
+// AccountOf returns the account an access key belongs to: a 12-digit key is
+// that account; any other key belongs to the default account.
+func AccountOf(accessKey string) string {
+	if accountKey.MatchString(accessKey) {
+		return accessKey
+	}
+	return gateway.DefaultAccount
+}
+
+// New builds a server: it opens the store and builds the services, but does
+// not listen until Start.
+func New(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:4566"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccessKey == "" {
+		cfg.AccessKey, cfg.SecretKey = "test", "test"
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = "off"
+	}
+	if cfg.Auth != "off" && cfg.Auth != "verify" {
+		return nil, fmt.Errorf("auth mode %q: want off or verify", cfg.Auth)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mods, err := selectModules(cfg.Services)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, running: map[string]bool{}}
+	p := &parts{cfg: cfg, logger: logger, account: AccountOf}
+	if cfg.Memory {
+		p.kv, p.blobs = memory.New(), memory.NewBlobs()
+	} else {
+		if cfg.DataDir == "" {
+			return nil, errors.New("no data directory: set one or run in memory")
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		st, err := disk.Open(filepath.Join(cfg.DataDir, "state"), disk.Options{NoSync: cfg.NoSync})
+		if err != nil {
+			return nil, fmt.Errorf("open state: %w", err)
+		}
+		blobs, err := disk.OpenBlobs(filepath.Join(cfg.DataDir, "blobs"), disk.BlobOptions{NoSync: cfg.NoSync})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("open blobs: %w", err)
+		}
+		p.kv, p.blobs = st, blobs
+	}
+	s.kv = p.kv
+	for _, m := range mods {
+		s.services = append(s.services, m.build(p))
+	}
+	s.gw, err = gateway.New(gateway.Config{
+		Logger:        logger,
+		Auth:          newAuth(cfg.AccessKey, cfg.SecretKey),
+		Verify:        cfg.Auth == "verify",
+		DefaultRegion: cfg.Region,
+		Internal:      http.HandlerFunc(s.serveInternal),
+	}, s.services, map[string]protocol.Codec{
+		protocol.RestJSON: rest.NewJSON(),
+		protocol.RestXML:  rest.NewXML(),
+	})
+	if err != nil {
+		p.kv.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start starts the services in dependency order and begins serving.
+func (s *Server) Start(ctx context.Context) error {
+	s.started = time.Now()
+	for _, svc := range s.services {
+		if st, ok := svc.(service.Starter); ok {
+			if err := st.Start(ctx); err != nil {
+				s.stopServices(ctx)
+				return fmt.Errorf("start %s: %w", svc.Name(), err)
+			}
+		}
+		s.mu.Lock()
+		s.running[svc.Name()] = true
+		s.mu.Unlock()
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		s.stopServices(ctx)
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.gw,
+		ReadHeaderTimeout: 30 * time.Second,
+		MaxHeaderBytes:    32 << 20,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+	}
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Addr returns the listening address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL returns the endpoint URL clients use.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Handler returns the gateway, for serving without a listener.
+func (s *Server) Handler() http.Handler { return s.gw }
+
+// Close stops serving, stops services in reverse order and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			s.http.Close()
+		}
+		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.stopServices(ctx))
+	if err := s.kv.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) stopServices(ctx context.Context) error {
+	var errs []error
+	for i := len(s.services) - 1; i >= 0; i-- {
+		svc := s.services[i]
+		s.mu.Lock()
+		wasRunning := s.running[svc.Name()]
+		delete(s.running, svc.Name())
+		s.mu.Unlock()
+		if !wasRunning {
+			continue
+		}
+		if st, ok := svc.(service.Stopper); ok {
+			if err := st.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop %s: %w", svc.Name(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// serviceStates returns each service's state as health endpoints report it.
+func (s *Server) serviceStates() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, svc := range s.services {
+		state := "available"
+		if s.running[svc.Name()] {
+			state = "running"
+		}
+		if service.IsPending(svc) {
+			state = "available"
+		}
+		out[svc.Name()] = state
+	}
+	return out
+}
+
+func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
+	writeJSON := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(v)
+	}
+	switch r.URL.Path {
+	case "/_overcast/health":
+		states := s.serviceStates()
+		type svcInfo struct {
+			State       string `json:"state"`
+			Implemented bool   `json:"implemented"`
+		}
+		services := map[string]svcInfo{}
+		for _, svc := range s.services {
+			services[svc.Name()] = svcInfo{State: states[svc.Name()], Implemented: !service.IsPending(svc)}
+		}
+		writeJSON(map[string]any{
+			"status":   "ok",
+			"version":  Version,
+			"uptime_s": time.Since(s.started).Seconds(),
+			"services": services,
+		})
+	case "/_localstack/health":
+		writeJSON(map[string]any{
+			"services": s.serviceStates(),
+			"edition":  "community",
+			"version":  Version,
+		})
+	case "/_overcast/services":
+		names := make([]string, 0, len(s.services))
+		for _, svc := range s.services {
+			names = append(names, svc.Name())
+		}
+		sort.Strings(names)
+		writeJSON(map[string]any{"services": names, "dependencies": ServiceDeps()})
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, "{\"error\":\"no such endpoint %s\"}\n", r.URL.Path)
+	}
+}

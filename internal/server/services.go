@@ -1,0 +1,45 @@
+package server
+
+import (
+	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/sts"
+)
+
+// module is one entry of the registration list: a service, the services it
+// needs started first, and how to build it from the shared parts.
+type module struct {
+	name  string
+	deps  []string
+	build func(p *parts) service.Service
+}
+
+// modules is the one list of services Overcast runs, in dependency order.
+// Services whose implementation has not landed are Pending: every operation
+// of their models is routed and answers NotImplemented.
+func modules() []module {
+	pending := func(name string, apis ...string) func(*parts) service.Service {
+		return func(*parts) service.Service { return service.Pending(name, apis...) }
+	}
+	return []module{
+		{name: "sts", build: func(p *parts) service.Service { return sts.New(p.account) }},
+		{name: "iam", build: pending("iam", "iam")},
+		{name: "s3", build: pending("s3", "s3")},
+		{name: "sqs", build: pending("sqs", "sqs", "sqs-query")},
+		{name: "sns", deps: []string{"sqs"}, build: pending("sns", "sns")},
+		{name: "dynamodb", build: pending("dynamodb", "dynamodb", "dynamodbstreams")},
+		{name: "cloudwatch", build: pending("cloudwatch", "cloudwatch")},
+		{name: "logs", build: pending("logs", "logs")},
+		{name: "ec2", build: pending("ec2", "ec2")},
+		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: pending("elasticloadbalancing", "elbv2", "elb")},
+		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: pending("autoscaling", "autoscaling")},
+		{name: "application-autoscaling", deps: []string{"cloudwatch"}, build: pending("application-autoscaling", "application-autoscaling")},
+		{name: "cloudfront", deps: []string{"s3"}, build: pending("cloudfront", "cloudfront")},
+		{name: "rds", build: pending("rds", "rds")},
+		{name: "elasticache", build: pending("elasticache", "elasticache")},
+		{name: "lambda", deps: []string{"iam", "logs"}, build: pending("lambda", "lambda")},
+		{name: "ecs", deps: []string{"ec2"}, build: pending("ecs", "ecs")},
+		{name: "eks", build: pending("eks", "eks")},
+		{name: "wafv2", build: pending("wafv2", "wafv2")},
+		{name: "shield", build: pending("shield", "shield")},
+	}
+}
