@@ -37,7 +37,8 @@ type Decoder struct {
 	// so valid input never runs out; hostile headers claiming huge counts
 	// fall back to growing on demand.
 	budget int
-	keys   map[string]string
+	keys   map[string]string // interned map keys
+	vals   map[string]any    // interned short text values, already boxed
 }
 
 // NewDecoder returns a Decoder that reads data items from data.
@@ -148,6 +149,9 @@ func (d *Decoder) value(depth int) (any, error) {
 		b, err := d.bytes(start, 3, arg, indef)
 		if err != nil {
 			return nil, err
+		}
+		if !indef {
+			return d.internValue(b), nil
 		}
 		return string(b), nil
 	case 4:
@@ -353,6 +357,26 @@ func (d *Decoder) intern(b []byte) string {
 		d.keys[s] = s
 	}
 	return s
+}
+
+// internValue returns b as a boxed string, sharing one allocation between
+// equal short values within a Decoder (dimension names, units, enums).
+func (d *Decoder) internValue(b []byte) any {
+	const maxValLen, maxVals = 32, 512
+	if len(b) > maxValLen {
+		return string(b)
+	}
+	if v, ok := d.vals[string(b)]; ok {
+		return v
+	}
+	var v any = string(b)
+	if d.vals == nil {
+		d.vals = make(map[string]any, 16)
+	}
+	if len(d.vals) < maxVals {
+		d.vals[v.(string)] = v
+	}
+	return v
 }
 
 func (d *Decoder) tag(start int, num uint64, depth int) (any, error) {
