@@ -214,13 +214,13 @@ func TestDecoderSequence(t *testing.T) {
 
 func TestNonPreferredEncodingsAccepted(t *testing.T) {
 	for h, want := range map[string]any{
-		"1b 00 00 00 00 00 00 00 01": int64(1),
-		"39 00 00":                   int64(-1),
-		"fb 3f f0 00 00 00 00 00 00": 1.0,
-		"fa 3f 80 00 00":             1.0,
-		"78 01 61":                   "a",
-		"98 01 00":                   []any{int64(0)},
-		"b8 00":                      map[string]any{},
+		"1b 00 00 00 00 00 00 00 01":          int64(1),
+		"39 00 00":                            int64(-1),
+		"fb 3f f0 00 00 00 00 00 00":          1.0,
+		"fa 3f 80 00 00":                      1.0,
+		"78 01 61":                            "a",
+		"98 01 00":                            []any{int64(0)},
+		"b8 00":                               map[string]any{},
 		"c2 4a 00 00 00 00 00 00 00 00 00 05": int64(5),
 		"c3 40":                               int64(-1),
 		"c3 48 7f ff ff ff ff ff ff ff":       int64(-1 << 63),

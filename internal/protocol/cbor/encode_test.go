@@ -35,11 +35,11 @@ func TestMarshalTypes(t *testing.T) {
 		{float32(math.NaN()), "f97e00"},
 		{math.Float64frombits(0x7ff8000000000001), "f97e00"},
 		{0.1, "fb3fb999999999999a"},
-		{65505.0, "fa477fe100"},       // exact in single, not in half
-		{1.0 / (1 << 24), "f90001"},   // smallest half subnormal
+		{65505.0, "fa477fe100"},         // exact in single, not in half
+		{1.0 / (1 << 24), "f90001"},     // smallest half subnormal
 		{1.0 / (1 << 25), "fa33000000"}, // half would round to zero
-		{3.0 / (1 << 24), "f90003"},   // half subnormal
-		{-0.0, "f90000"},              // Go constant -0.0 is +0
+		{3.0 / (1 << 24), "f90003"},     // half subnormal
+		{-0.0, "f90000"},                // Go constant -0.0 is +0
 		{"ü", "62c3bc"},
 		{[]byte(nil), "40"},
 		{[]string{"a", "bc"}, "826161626263"},
