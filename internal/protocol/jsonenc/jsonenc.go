@@ -42,7 +42,7 @@ func AppendStruct(b []byte, s *model.Shape, v map[string]any) []byte {
 // AppendValue appends v as the shape of ref.
 func AppendValue(b []byte, ref *model.Ref, v any) []byte {
 	s := ref.Shape
-	if s.Document {
+	if v == nil || s.Document {
 		return AppendAny(b, v)
 	}
 	switch s.Type {

@@ -377,15 +377,15 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 		if op.Output != nil {
 			c.members(xw, op.Output.Shape, out)
 		}
+	} else if op.Output != nil && op.Output.ResultWrapper == "" {
+		// Without a result wrapper the members sit directly in the root.
+		c.members(xw, op.Output.Shape, out)
+		xw.Element("RequestId", requestID)
 	} else {
 		if op.Output != nil {
-			wrapper := op.Output.ResultWrapper
-			if wrapper == "" {
-				wrapper = op.Name + "Result"
-			}
-			xw.Open(wrapper)
+			xw.Open(op.Output.ResultWrapper)
 			c.members(xw, op.Output.Shape, out)
-			xw.Close(wrapper)
+			xw.Close(op.Output.ResultWrapper)
 		}
 		xw.Open("ResponseMetadata")
 		xw.Element("RequestId", requestID)
@@ -434,9 +434,6 @@ func (c *Codec) value(xw *xmlenc.Writer, name string, ref *model.Ref, v any) {
 		}
 		xw.Open(name)
 		itemName := s.Member.WireName("member")
-		if c.ec2 && s.Member.LocationName == "" {
-			itemName = "item"
-		}
 		for _, it := range items {
 			c.value(xw, itemName, s.Member, it)
 		}
