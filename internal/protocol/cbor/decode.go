@@ -27,8 +27,8 @@ func Unmarshal(data []byte) (any, error) {
 }
 
 // A Decoder reads a sequence of CBOR data items (RFC 8742) from a byte slice.
-// It does not retain or modify the slice beyond the calls that read it, and
-// no decoded value aliases it.
+// It never modifies the slice and no decoded value aliases it. Within one
+// Decoder, equal short map keys and text values share their memory.
 type Decoder struct {
 	data []byte
 	off  int
