@@ -206,6 +206,10 @@ func (c *Codec) decodePayload(r *http.Request, sh *model.Shape, out map[string]a
 		if err != nil {
 			return err
 		}
+		// Clients send "{}" for an absent structure payload.
+		if mv, ok := v.(map[string]any); ok && len(mv) == 0 && c.json {
+			v = nil
+		}
 		if v != nil {
 			out[sh.Payload] = v
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/overcast-dev/overcast/internal/protocol/model"
 )
@@ -266,4 +265,3 @@ func jsonKind(v any) string {
 	return "a value"
 }
 
-var _ = time.Time{}
