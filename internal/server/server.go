@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -190,16 +189,11 @@ func New(cfg Config) (*Server, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		st, err := disk.Open(filepath.Join(cfg.DataDir, "state"), disk.Options{NoSync: cfg.NoSync})
+		st, err := disk.Open(cfg.DataDir, disk.Options{NoSync: cfg.NoSync})
 		if err != nil {
 			return nil, fmt.Errorf("open state: %w", err)
 		}
-		blobs, err := disk.OpenBlobs(filepath.Join(cfg.DataDir, "blobs"), disk.BlobOptions{NoSync: cfg.NoSync})
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("open blobs: %w", err)
-		}
-		p.kv, p.blobs = st, blobs
+		p.kv, p.blobs = st, st.Blobs()
 	}
 	s.kv = p.kv
 	for _, m := range mods {

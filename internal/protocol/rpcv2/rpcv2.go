@@ -103,12 +103,22 @@ func prune(s *model.Shape, v any) any {
 			out[k] = prune(s.Value.Shape, mv)
 		}
 		return out
-	case "float", "double":
+	case "double":
 		switch f := v.(type) {
 		case int64:
 			return float64(f)
 		case int:
 			return float64(f)
+		}
+	case "float":
+		// smithy-go reads a float shape only from a single-precision item.
+		switch f := v.(type) {
+		case float64:
+			return float32(f)
+		case int64:
+			return float32(f)
+		case int:
+			return float32(f)
 		}
 	}
 	return v
