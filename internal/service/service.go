@@ -133,3 +133,11 @@ func IsPending(s Service) bool {
 	_, ok := s.(pending)
 	return ok
 }
+
+// MessageAttribute is an SQS/SNS message attribute, shared by the services
+// that hand messages to each other (SNS to SQS, S3 and CloudWatch to SNS).
+type MessageAttribute struct {
+	DataType    string
+	StringValue string
+	BinaryValue []byte
+}
