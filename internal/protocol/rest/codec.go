@@ -43,7 +43,7 @@ func (c *Codec) table(api *model.API) *table {
 func (c *Codec) Operation(r *http.Request, api *model.API) (*model.Operation, error) {
 	t := c.table(api)
 	path := r.URL.EscapedPath()
-	if rt := t.match(r.Method, path, r.URL.RawQuery); rt != nil {
+	if rt := t.match(r.Method, path, r.URL.RawQuery, r.Header); rt != nil {
 		return rt.op, nil
 	}
 	if c.json {

@@ -264,4 +264,3 @@ func jsonKind(v any) string {
 	}
 	return "a value"
 }
-

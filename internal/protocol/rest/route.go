@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -18,6 +19,8 @@ type route struct {
 	op       *model.Operation
 	segs     []model.PathSegment
 	query    []queryLit // required literal query parameters
+	headers  []string   // required header members (canonical names)
+	reqQuery []string   // required query members
 	literals int        // literal path segments
 	greedy   bool
 }
@@ -36,6 +39,27 @@ func buildTable(api *model.API) *table {
 			}
 			rt.query = append(rt.query, queryLit{k, v})
 		}
+		// Required query and header members also decide the route: S3's
+		// UploadPart is PUT /{Bucket}/{Key+} with partNumber and uploadId,
+		// CopyObject the same path with x-amz-copy-source.
+		if op.Input != nil && op.Input.Shape != nil {
+			for _, req := range op.Input.Shape.Required {
+				m := op.Input.Shape.Members[req]
+				if m == nil {
+					continue
+				}
+				switch m.Location {
+				case "querystring":
+					if m.Shape.Type != "map" {
+						if _, dup := op.Query[m.WireName(req)]; !dup {
+							rt.reqQuery = append(rt.reqQuery, m.WireName(req))
+						}
+					}
+				case "header":
+					rt.headers = append(rt.headers, http.CanonicalHeaderKey(m.WireName(req)))
+				}
+			}
+		}
 		sort.Slice(rt.query, func(i, j int) bool { return rt.query[i].key < rt.query[j].key })
 		for _, s := range op.Path {
 			if s.Label == "" && s.Literal != "" {
@@ -51,8 +75,11 @@ func buildTable(api *model.API) *table {
 	for _, rs := range t.byMethod {
 		sort.Slice(rs, func(i, j int) bool {
 			a, b := rs[i], rs[j]
-			if len(a.query) != len(b.query) {
-				return len(a.query) > len(b.query)
+			if len(a.query)+len(a.reqQuery) != len(b.query)+len(b.reqQuery) {
+				return len(a.query)+len(a.reqQuery) > len(b.query)+len(b.reqQuery)
+			}
+			if len(a.headers) != len(b.headers) {
+				return len(a.headers) > len(b.headers)
 			}
 			if a.literals != b.literals {
 				return a.literals > b.literals
@@ -69,8 +96,17 @@ func buildTable(api *model.API) *table {
 	return t
 }
 
-func (t *table) match(method, path, rawQuery string) *route {
-	for _, rt := range t.byMethod[method] {
+// match finds the most specific route. Required query and header members
+// decide between operations sharing a path; when none fits with them, the
+// match is retried without, so the operation itself reports what is missing.
+func (t *table) match(method, path, rawQuery string, h http.Header) *route {
+	rs := t.byMethod[method]
+	for _, rt := range rs {
+		if rt.matchQuery(rawQuery) && rt.matchRequired(rawQuery, h) && rt.matchPath(path, nil) {
+			return rt
+		}
+	}
+	for _, rt := range rs {
 		if rt.matchQuery(rawQuery) && rt.matchPath(path, nil) {
 			return rt
 		}
@@ -88,6 +124,20 @@ func (t *table) pathExists(path, rawQuery string) bool {
 		}
 	}
 	return false
+}
+
+func (rt *route) matchRequired(rawQuery string, h http.Header) bool {
+	for _, k := range rt.reqQuery {
+		if _, ok := queryValue(rawQuery, k); !ok {
+			return false
+		}
+	}
+	for _, k := range rt.headers {
+		if len(h[k]) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (rt *route) matchQuery(raw string) bool {
