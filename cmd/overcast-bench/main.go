@@ -107,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}()
 
 	b := &bench{sup: sup, tmp: tmp, settings: s, defs: defs, log: stderr}
-	rep := &Report{Time: time.Now(), Settings: s, Host: hostLine()}
+	rep := &Report{Time: time.Now(), Settings: s, Host: hostLine(), LoadAvgStart: loadAvg()}
 
 	// Overcast, built from this module unless a binary is given.
 	var all []target
@@ -233,6 +233,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func (rep *Report) emit(w io.Writer, asJSON bool) {
+	rep.LoadAvgEnd = loadAvg()
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -338,4 +339,13 @@ func hostLine() string {
 		s += ", " + model
 	}
 	return s
+}
+
+// loadAvg is the machine's 1-minute load average, or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -31,13 +31,16 @@ type Settings struct {
 
 // Report is everything one benchmark run measured; -json prints it.
 type Report struct {
-	Time      time.Time        `json:"time"`
-	Host      string           `json:"host"`
-	Overcast  string           `json:"overcast"`
-	Settings  Settings         `json:"settings"`
-	Notes     []string         `json:"notes,omitempty"` // peers skipped and why
-	Targets   []TargetReport   `json:"targets"`
-	Workloads []WorkloadReport `json:"workloads"`
+	Time     time.Time `json:"time"`
+	Host     string    `json:"host"`
+	Overcast string    `json:"overcast"`
+	Settings Settings  `json:"settings"`
+	// The machine's 1-minute load average before and after, from /proc/loadavg.
+	LoadAvgStart string           `json:"loadavg_start"`
+	LoadAvgEnd   string           `json:"loadavg_end"`
+	Notes        []string         `json:"notes,omitempty"` // peers skipped and why
+	Targets      []TargetReport   `json:"targets"`
+	Workloads    []WorkloadReport `json:"workloads"`
 }
 
 // StartSample is one start of one target.
@@ -174,6 +177,8 @@ func verdict(ok bool) string {
 func (rep *Report) printText(w io.Writer) {
 	s := rep.Settings
 	fmt.Fprintf(w, "Overcast benchmark  %s  %s\n", rep.Time.Format("2006-01-02 15:04 MST"), rep.Host)
+	fmt.Fprintf(w, "load average (1 min): %s at start, %s at end; other work on the machine moves ops/s more than CPU µs/op\n",
+		rep.LoadAvgStart, rep.LoadAvgEnd)
 	fmt.Fprintf(w, "settings: %d starts per target; load: %d goroutines, %d interleaved runs of %v after %v warm-up each\n",
 		s.Starts, s.Concurrency, s.Runs, s.Duration, s.Warmup)
 	for _, t := range rep.Targets {
@@ -264,7 +269,7 @@ func (rep *Report) printRatios(w io.Writer, wr WorkloadReport) {
 		}
 		if floor != nil {
 			x := o.ServerCPUUsPerOp / floor.ServerCPUUsPerOp
-			fmt.Fprintf(tw, "  %s vs %s:\tthroughput %.2f×\tserver CPU per op %.1f× the floor\t(target ≤ %.0f×: %s)\n",
+			fmt.Fprintf(tw, "  %s vs %s:\tthroughput %.2f× (floor's client is unsigned)\tserver CPU per op %.1f× the floor\t(target ≤ %.0f×: %s)\n",
 				o.Target, floor.Target, o.OpsPerSec/floor.OpsPerSec, x, targetFloorFactor, verdict(x <= targetFloorFactor))
 		}
 	}
