@@ -35,8 +35,8 @@ func (*Codec) Operation(r *http.Request, api *model.API) (*model.Operation, erro
 		return nil, awserr.New(awserr.CodeUnknownOperation, "Missing X-Amz-Target header.")
 	}
 	i := strings.LastIndexByte(target, '.')
-	prefix, name, ok := target[:max(i, 0)], target[i+1:], i > 0
-	if !ok || (api.Metadata.TargetPrefix != "" && prefix != api.Metadata.TargetPrefix) {
+	prefix, name := target[:max(i, 0)], target[i+1:]
+	if prefix != api.Metadata.TargetPrefix {
 		return nil, awserr.New(awserr.CodeUnknownOperation, "Operation %s is not supported by this service.", target)
 	}
 	op := api.Operations[name]

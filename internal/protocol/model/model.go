@@ -319,6 +319,7 @@ type rawShape struct {
 	Max             *float64        `json:"max"`
 	Pattern         string          `json:"pattern"`
 	Sensitive       bool            `json:"sensitive"`
+	ResultWrapper   string          `json:"resultWrapper"`
 }
 
 type rawOp struct {
@@ -430,6 +431,10 @@ func build(raw rawAPI) (*API, error) {
 		}
 		if op.Output, err = a.ref(ro.Output); err != nil {
 			return nil, fmt.Errorf("operation %s: %w", name, err)
+		}
+		if op.Output != nil && op.Output.ResultWrapper == "" {
+			// Older models put the result wrapper on the shape.
+			op.Output.ResultWrapper = raw.Shapes[op.Output.ShapeName].ResultWrapper
 		}
 		for i := range ro.Errors {
 			e, err := a.ref(&ro.Errors[i])
