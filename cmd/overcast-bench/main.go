@@ -200,7 +200,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	results := make([][]LoadReport, len(defs))
 	for i, d := range defs {
 		for _, l := range lives {
-			lr := LoadReport{Target: l.t.name, Kind: kindName(l.t.kind), kind: l.t.kind}
+			lr := LoadReport{Key: l.t.key, Target: l.t.name, Kind: kindName(l.t.kind), kind: l.t.kind}
 			lr.Skipped = l.skipped[d.name]
 			results[i] = append(results[i], lr)
 		}
