@@ -96,7 +96,7 @@ func testGetPutDelete(t *testing.T, kv storage.KV) {
 			return err
 		}
 		if _, err := tx.Get([]byte("a")); !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("Get after Delete in the same tx: %v", err)
+			return fmt.Errorf("in the same tx, Get after Delete: %v", err)
 		}
 		return tx.Delete([]byte("missing")) // not an error
 	}); err != nil {
@@ -363,12 +363,12 @@ func testSnapshotIsolation(t *testing.T, kv storage.KV) {
 		}
 		v, err := tx.Get([]byte("k"))
 		if err != nil || string(v) != "old" {
-			return fmt.Errorf("View saw k = %q, %v after a later commit; want old", v, err)
+			return fmt.Errorf("the view saw k = %q, %v after a later commit; want old", v, err)
 		}
 		var keys []string
 		tx.Scan(nil, nil, func(k, v []byte) bool { keys = append(keys, string(k)); return true })
 		if !slices.Equal(keys, []string{"gone", "k"}) {
-			return fmt.Errorf("View scanned %q after a later commit", keys)
+			return fmt.Errorf("the view scanned %q after a later commit", keys)
 		}
 		return nil
 	})
