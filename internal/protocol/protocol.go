@@ -50,6 +50,9 @@ type Stream struct {
 	Body io.ReadCloser
 	// Length is the number of bytes Body yields, or -1 when unknown.
 	Length int64
+	// Status, when not 0, replaces the operation's success status (S3 answers
+	// a ranged GET with 206 Partial Content).
+	Status int
 }
 
 // MaxBodyBytes bounds the non-streaming request bodies codecs read.

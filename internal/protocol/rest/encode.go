@@ -129,6 +129,9 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 		if stream.Length >= 0 {
 			h.Set("Content-Length", strconv.FormatInt(stream.Length, 10))
 		}
+		if stream.Status != 0 {
+			status = stream.Status
+		}
 		w.WriteHeader(status)
 		if r == nil || r.Method != http.MethodHead {
 			if _, err := io.Copy(w, stream.Body); err != nil {

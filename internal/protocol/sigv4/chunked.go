@@ -404,3 +404,48 @@ func truncated(err error) *awserr.Error {
 }
 
 var _ io.ReadCloser = (*ChunkedReader)(nil)
+
+// Unchunk strips the aws-chunked framing from r's body when the request
+// declares a STREAMING-* x-amz-content-sha256 and Verify has not already
+// done so (the gateway verifies only when authentication is on). Chunk and
+// trailer signatures are not checked, but trailing checksums and the decoded
+// length are, exactly as Verify's reader does. It returns r.Body, which is a
+// *ChunkedReader whenever the body was framed.
+func Unchunk(r *http.Request) (io.ReadCloser, error) {
+	if _, ok := r.Body.(*ChunkedReader); ok {
+		return r.Body, nil
+	}
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	switch payload {
+	case StreamingPayload, StreamingPayloadTrailer, StreamingUnsignedPayloadTrailer:
+	default:
+		return r.Body, nil
+	}
+	decoded := int64(-1)
+	if d := r.Header.Get("X-Amz-Decoded-Content-Length"); d != "" {
+		n, err := strconv.ParseInt(d, 10, 64)
+		if err != nil || n < 0 {
+			return nil, awserr.New("InvalidArgument", "x-amz-decoded-content-length must be a non-negative integer.")
+		}
+		decoded = n
+	}
+	var names []string
+	for _, v := range r.Header.Values("X-Amz-Trailer") {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				names = append(names, name)
+			}
+		}
+	}
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	r.Body = NewChunkedReader(body, ChunkedOptions{
+		Trailers:      payload != StreamingPayload,
+		TrailerNames:  names,
+		DecodedLength: decoded,
+	})
+	r.ContentLength = decoded
+	return r.Body, nil
+}
