@@ -42,6 +42,7 @@ func TestAgainstReference(t *testing.T) {
 		snaps = append(snaps, snap{m, cloneMap(ref)})
 	}
 	for _, s := range snaps {
+		checkShape(t, s.m)
 		check(t, s.m, s.ref)
 	}
 	// Bounded scans in both directions.
@@ -105,5 +106,115 @@ func check(t *testing.T, m Map, ref map[string]string) {
 	})
 	if !slices.Equal(got, sortedKeys(ref)) {
 		t.Fatalf("keys differ")
+	}
+}
+
+// checkShape asserts the B-tree invariants: item counts within bounds, sorted
+// items, one more child than items, and all leaves at the same depth.
+func checkShape(t *testing.T, m Map) {
+	t.Helper()
+	leafDepth := -1
+	var walk func(n *node, depth int, root bool)
+	walk = func(n *node, depth int, root bool) {
+		if !root && (len(n.items) < minItems || len(n.items) > maxItems) {
+			t.Fatalf("node with %d items", len(n.items))
+		}
+		for i := 1; i < len(n.items); i++ {
+			if bytes.Compare(n.items[i-1].key, n.items[i].key) >= 0 {
+				t.Fatal("node items out of order")
+			}
+		}
+		if len(n.children) == 0 {
+			if leafDepth == -1 {
+				leafDepth = depth
+			} else if leafDepth != depth {
+				t.Fatalf("leaves at depths %d and %d", leafDepth, depth)
+			}
+			return
+		}
+		if len(n.children) != len(n.items)+1 {
+			t.Fatalf("%d items, %d children", len(n.items), len(n.children))
+		}
+		for _, c := range n.children {
+			walk(c, depth+1, false)
+		}
+	}
+	if m.root != nil {
+		walk(m.root, 0, true)
+	}
+}
+
+func TestLargeRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ref := map[string]string{}
+	var m Map
+	var old []Map
+	var oldRef []map[string]string
+	for round := 0; round < 100; round++ {
+		tx := m.Txn()
+		// Grow then shrink so that splits, borrows and merges all happen.
+		pDelete := 0.3
+		if round >= 50 {
+			pDelete = 0.8
+		}
+		for i := 0; i < 500; i++ {
+			k := fmt.Sprintf("%05d", r.IntN(20000))
+			if r.Float64() < pDelete {
+				_, had := ref[k]
+				if tx.Delete([]byte(k)) != had {
+					t.Fatal("Delete result wrong")
+				}
+				delete(ref, k)
+			} else {
+				v := fmt.Sprint(round)
+				tx.Put([]byte(k), []byte(v))
+				ref[k] = v
+			}
+		}
+		m = tx.Map()
+		checkShape(t, m)
+		if round%10 == 0 {
+			old, oldRef = append(old, m), append(oldRef, cloneMap(ref))
+		}
+	}
+	check(t, m, ref)
+	keys := sortedKeys(ref)
+	for i := 0; i < 200; i++ {
+		a, b := fmt.Sprintf("%05d", r.IntN(20100)), fmt.Sprintf("%05d", r.IntN(20100))
+		if i%10 == 0 {
+			a = keys[r.IntN(len(keys))] // exact-key bounds
+		}
+		var want []string
+		for _, k := range keys {
+			if k >= a && k < b {
+				want = append(want, k)
+			}
+		}
+		var got []string
+		m.Ascend([]byte(a), []byte(b), func(k, v []byte) bool { got = append(got, string(k)); return true })
+		if !slices.Equal(got, want) {
+			t.Fatalf("Ascend(%s,%s): %d keys, want %d", a, b, len(got), len(want))
+		}
+		got = got[:0]
+		m.Descend([]byte(a), []byte(b), func(k, v []byte) bool { got = append(got, string(k)); return len(got) < 50 })
+		slices.Reverse(want)
+		if len(want) > 50 {
+			want = want[:50]
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("Descend(%s,%s): %d keys, want %d", a, b, len(got), len(want))
+		}
+	}
+	for i := range old {
+		checkShape(t, old[i])
+		check(t, old[i], oldRef[i])
+	}
+	// Empty it completely.
+	tx := m.Txn()
+	for k := range ref {
+		tx.Delete([]byte(k))
+	}
+	if e := tx.Map(); e.Len() != 0 || e.root != nil {
+		t.Fatalf("emptied map: Len %d, root %v", e.Len(), e.root)
 	}
 }
