@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	maxItems = 31 // per node; a node splits when full
+	maxItems = 15 // per node; a node splits when full
 	minItems = maxItems / 2
 )
 
