@@ -47,8 +47,7 @@ func (s Scope) Prefix(parts ...string) []byte {
 }
 
 // Range returns the [start, end) bounds, for Tx.Scan, of every key whose leading
-// parts are parts (not including the key s.Key(parts...) itself unless it has
-// no further parts, in which case it is included).
+// parts are parts, s.Key(parts...) itself included.
 func (s Scope) Range(parts ...string) (start, end []byte) {
 	start = s.Prefix(parts...)
 	return start, PrefixEnd(start)

@@ -228,7 +228,7 @@ func (s *Store) View(fn func(storage.Tx) error) error {
 // log and Update returns once it is fsynced; concurrent Updates share fsyncs
 // (group commit). After a failed log write or fsync the Store refuses every
 // further Update, since the log's tail can no longer be trusted; reopening it
-// recovers.
+// recovers. A transaction whose log record would exceed 1 GiB is refused.
 func (s *Store) Update(fn func(storage.Tx) error) error {
 	seq, err := s.commit(fn)
 	if err != nil {

@@ -184,3 +184,22 @@ func TestCorruptOlderLogIsAnError(t *testing.T) {
 		t.Fatal("Open accepted a corrupt log that is not the last")
 	}
 }
+
+func TestBlobIsFiler(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	if _, err := s.Blobs().Put("k", bytes.NewReader([]byte("body"))); err != nil {
+		t.Fatal(err)
+	}
+	bl, err := s.Blobs().Open("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bl.Close()
+	f, ok := bl.(storage.Filer)
+	if !ok {
+		t.Fatal("disk blob does not implement storage.Filer")
+	}
+	if fi, err := f.File().Stat(); err != nil || fi.Size() != 4 {
+		t.Fatalf("File().Stat() = %v, %v", fi, err)
+	}
+}

@@ -40,6 +40,7 @@ func RunKV(t *testing.T, newKV func(t *testing.T) storage.KV) {
 		{"SnapshotIsolation", testSnapshotIsolation},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Close", testClose},
+		{"CloseWhileUpdating", testCloseWhileUpdating},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,5 +447,45 @@ func testClose(t *testing.T, kv storage.KV) {
 	}
 	if err := kv.Update(func(storage.Tx) error { return nil }); !errors.Is(err, storage.ErrClosed) {
 		t.Fatalf("Update after Close = %v", err)
+	}
+}
+
+func testCloseWhileUpdating(t *testing.T, kv storage.KV) {
+	const workers = 8
+	committed := make(chan struct{}, 1000)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				err := kv.Update(func(tx storage.Tx) error {
+					return tx.Put([]byte(fmt.Sprintf("w%d-%d", w, i)), []byte("v"))
+				})
+				if errors.Is(err, storage.ErrClosed) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				select {
+				case committed <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	for i := 0; i < 100; i++ {
+		<-committed
+	}
+	if err := kv.Close(); err != nil {
+		t.Fatalf("Close during Updates: %v", err)
+	}
+	wg.Wait() // every writer must see ErrClosed and stop
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Update racing Close: %v", err)
 	}
 }
