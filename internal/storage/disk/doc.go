@@ -58,6 +58,7 @@
 // Group commit is what separates the concurrent rows: bbolt allows one writer
 // and one fsync per transaction, so its throughput is bounded by fsync
 // latency whatever the concurrency.
+//
 // The cost is start-up time and memory proportional to the data set: opening
 // a store of one million 100-byte entries takes about 0.3 s, from a snapshot
 // or from the log alike; a typical emulator data set opens in milliseconds.
