@@ -43,6 +43,7 @@
 // shared fsync per commit and never reads the disk; a B+tree engine such as
 // bbolt rewrites and fsyncs dirty pages and its meta page on every commit and
 // admits one writer at a time, so concurrent committers cannot share an fsync.
+//
 // Measured with BenchmarkPeers* in ./peerbench (go test -tags benchpeers;
 // 2 vCPU VM, ext4 on a virtual disk shared with other builds, so absolute
 // figures vary from run to run; the ratios held), one 100-byte Put per
