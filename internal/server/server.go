@@ -19,10 +19,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/storage"
 	"github.com/overcast-dev/overcast/internal/storage/disk"
 	"github.com/overcast-dev/overcast/internal/storage/memory"
@@ -62,6 +64,10 @@ type parts struct {
 	kv      storage.KV
 	blobs   storage.Blobs
 	account func(accessKey string) string
+	// clock drives time-based behaviour (default clock.Real()).
+	clock clock.Clock
+	// sqs is the SQS service once built, for services that deliver to queues.
+	sqs *sqs.Service
 }
 
 // Server is a running Overcast.
@@ -179,7 +185,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, running: map[string]bool{}}
-	p := &parts{cfg: cfg, logger: logger, account: AccountOf}
+	p := &parts{cfg: cfg, logger: logger, account: AccountOf, clock: clock.Real()}
 	if cfg.Memory {
 		p.kv, p.blobs = memory.New(), memory.NewBlobs()
 	} else {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
 
@@ -24,7 +25,10 @@ func modules() []module {
 		{name: "sts", build: func(p *parts) service.Service { return sts.New(p.account) }},
 		{name: "iam", build: pending("iam", "iam")},
 		{name: "s3", build: pending("s3", "s3")},
-		{name: "sqs", build: pending("sqs", "sqs", "sqs-query")},
+		{name: "sqs", build: func(p *parts) service.Service {
+			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger))
+			return p.sqs
+		}},
 		{name: "sns", deps: []string{"sqs"}, build: pending("sns", "sns")},
 		{name: "dynamodb", build: pending("dynamodb", "dynamodb", "dynamodbstreams")},
 		{name: "cloudwatch", build: pending("cloudwatch", "cloudwatch")},
