@@ -9,8 +9,11 @@
 package protocol
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/overcast-dev/overcast/internal/protocol/awserr"
 	"github.com/overcast-dev/overcast/internal/protocol/model"
@@ -95,5 +98,45 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	if len(buf) > MaxBodyBytes {
 		return nil, ErrBodyTooLarge
 	}
+	if isGzip(r.Header.Get("Content-Encoding")) && len(buf) > 0 {
+		return gunzip(buf)
+	}
 	return buf, nil
+}
+
+// isGzip reports whether a Content-Encoding value names gzip as the only
+// content coding (as AWS SDKs send for request compression, e.g. CloudWatch
+// PutMetricData); "aws-chunked" framing is ignored.
+func isGzip(ce string) bool {
+	if ce == "" {
+		return false
+	}
+	gz := false
+	for _, c := range strings.Split(ce, ",") {
+		switch strings.ToLower(strings.TrimSpace(c)) {
+		case "gzip":
+			gz = true
+		case "", "aws-chunked", "identity":
+		default:
+			return false
+		}
+	}
+	return gz
+}
+
+// gunzip decompresses a gzip request body (after its signature has been
+// verified over the compressed bytes), bounded by MaxBodyBytes.
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, &awserr.Error{Code: "SerializationException", Message: "The gzip-encoded request body is invalid: " + err.Error(), Status: http.StatusBadRequest}
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, MaxBodyBytes+1))
+	if err != nil {
+		return nil, &awserr.Error{Code: "SerializationException", Message: "The gzip-encoded request body is invalid: " + err.Error(), Status: http.StatusBadRequest}
+	}
+	if len(out) > MaxBodyBytes {
+		return nil, ErrBodyTooLarge
+	}
+	return out, nil
 }

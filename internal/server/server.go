@@ -17,13 +17,16 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
+	"github.com/overcast-dev/overcast/internal/metrics"
 	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/storage"
 	"github.com/overcast-dev/overcast/internal/storage/disk"
@@ -66,8 +69,31 @@ type parts struct {
 	account func(accessKey string) string
 	// clock drives time-based behaviour (default clock.Real()).
 	clock clock.Clock
+	// metrics receives the AWS/<Service> metrics services emit: metrics.Discard
+	// until the CloudWatch service is built, then CloudWatch. Services may keep
+	// it whatever their build order.
+	metrics *metricsSlot
+	// cloudwatch is the CloudWatch service once built (alarm action wiring).
+	cloudwatch *cloudwatch.Service
 	// sqs is the SQS service once built, for services that deliver to queues.
 	sqs *sqs.Service
+}
+
+// metricsSlot is a metrics.Publisher that forwards to the publisher set
+// last (metrics.Discard until then).
+type metricsSlot struct{ p atomic.Value }
+
+func newMetricsSlot() *metricsSlot {
+	m := &metricsSlot{}
+	m.p.Store(metrics.Publisher(metrics.Discard{}))
+	return m
+}
+
+func (m *metricsSlot) set(p metrics.Publisher) { m.p.Store(p) }
+
+// Publish implements metrics.Publisher.
+func (m *metricsSlot) Publish(account, region, namespace string, data []metrics.Datum) {
+	m.p.Load().(metrics.Publisher).Publish(account, region, namespace, data)
 }
 
 // Server is a running Overcast.
@@ -185,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, running: map[string]bool{}}
-	p := &parts{cfg: cfg, logger: logger, account: AccountOf, clock: clock.Real()}
+	p := &parts{cfg: cfg, logger: logger, account: AccountOf, clock: clock.Real(), metrics: newMetricsSlot()}
 	if cfg.Memory {
 		p.kv, p.blobs = memory.New(), memory.NewBlobs()
 	} else {

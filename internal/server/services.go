@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -31,7 +32,14 @@ func modules() []module {
 		}},
 		{name: "sns", deps: []string{"sqs"}, build: pending("sns", "sns")},
 		{name: "dynamodb", build: pending("dynamodb", "dynamodb", "dynamodbstreams")},
-		{name: "cloudwatch", build: pending("cloudwatch", "cloudwatch")},
+		{name: "cloudwatch", build: func(p *parts) service.Service {
+			// Alarm actions: when SNS lands, pass its *sns.Service (it has
+			// PublishToTopic) as Notifier and add "sns" to deps; Auto Scaling
+			// calls p.cloudwatch.SetScaler with its ScalingPolicyExecutor.
+			p.cloudwatch = cloudwatch.New(cloudwatch.Options{KV: p.kv, Clock: p.clock, Logger: p.logger})
+			p.metrics.set(p.cloudwatch)
+			return p.cloudwatch
+		}},
 		{name: "logs", build: pending("logs", "logs")},
 		{name: "ec2", build: pending("ec2", "ec2")},
 		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: pending("elasticloadbalancing", "elbv2", "elb")},
