@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
+	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -31,7 +32,7 @@ func modules() []module {
 			return p.sqs
 		}},
 		{name: "sns", deps: []string{"sqs"}, build: pending("sns", "sns")},
-		{name: "dynamodb", build: pending("dynamodb", "dynamodb", "dynamodbstreams")},
+		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv) }},
 		{name: "cloudwatch", build: func(p *parts) service.Service {
 			// Alarm actions: when SNS lands, pass its *sns.Service (it has
 			// PublishToTopic) as Notifier and add "sns" to deps; Auto Scaling
