@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
@@ -26,7 +27,9 @@ func modules() []module {
 	return []module{
 		{name: "sts", build: func(p *parts) service.Service { return sts.New(p.account) }},
 		{name: "iam", build: pending("iam", "iam")},
-		{name: "s3", build: pending("s3", "s3")},
+		{name: "s3", build: func(p *parts) service.Service {
+			return s3.New(s3.Options{KV: p.kv, Blobs: p.blobs, Logger: p.logger, Clock: p.clock})
+		}},
 		{name: "sqs", build: func(p *parts) service.Service {
 			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger))
 			return p.sqs

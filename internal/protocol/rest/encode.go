@@ -114,7 +114,17 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 			} else {
 				var xw xmlenc.Writer
 				xw.Header()
-				err = writeXMLElement(&xw, op.Output, rootName(api, op), out, xmlNS(api, sh, op.Output), true)
+				if isS3(api) && op.Name == "GetBucketLocation" {
+					// S3's location document is the bare element:
+					// <LocationConstraint>eu-west-1</LocationConstraint>.
+					xw.OpenAttrs("LocationConstraint", "xmlns", s3Namespace)
+					if lc, _ := out["LocationConstraint"].(string); lc != "" {
+						xw.Text(lc)
+					}
+					xw.Close("LocationConstraint")
+				} else {
+					err = writeXMLElement(&xw, op.Output, rootName(api, op), out, xmlNS(api, sh, op.Output), true)
+				}
 				body = xw.B
 			}
 			if err != nil {

@@ -1,0 +1,47 @@
+// Package s3 implements Amazon S3: buckets and their configuration
+// sub-resources, objects with versioning, multipart uploads, listings,
+// conditional and ranged requests, checksums, event notifications,
+// lifecycle expiration, static website hosting, CORS and virtual-hosted,
+// accelerate and website host names.
+//
+// Object metadata lives in the KV store and bodies in the blob store: every
+// version gets a fresh random blob key (never derived from the object key),
+// the body is streamed into it while its MD5 ETag and any declared checksum
+// are computed in the same pass, and only then is the metadata committed.
+// A blob that is replaced is deleted after the commit; readers that opened
+// it keep reading what they opened, so no reader sees a torn object and the
+// last complete write wins. GET bodies are handed to the HTTP server as files,
+// so the kernel sends them (sendfile).
+//
+// # Fidelity
+//
+//   - Bucket names are global per partition; another account's bucket answers
+//     AccessDenied. Requests are not redirected by bucket region, and bucket
+//     policies and ACLs are stored and read back but not enforced (the IAM
+//     engine enforces policies).
+//   - Re-creating one's own bucket in us-east-1 succeeds, as in S3; elsewhere
+//     it answers BucketAlreadyOwnedByYou.
+//   - Objects without a client checksum get none (S3 now adds CRC64NVME by
+//     default); every object reports SSE-S3 (AES256) unless SSE-KMS or SSE-C
+//     headers were sent; encryption is not applied to the bytes at rest.
+//   - Multipart parts are concatenated into one blob at completion (constant
+//     memory, kernel copy on disk). Composite checksums follow S3's rules;
+//     CRC64NVME is always full-object.
+//   - Lifecycle: Expiration (Days, Date, ExpiredObjectDeleteMarker),
+//     NoncurrentVersionExpiration and AbortIncompleteMultipartUpload are
+//     applied by a controller every minute (S3 runs once a day); transitions
+//     are stored but not applied.
+//   - Event notifications are delivered synchronously after the commit, to
+//     whatever NotificationSink the server wires (SQS, SNS); a failed delivery
+//     is logged and dropped. Putting a notification configuration sends
+//     s3:TestEvent to each destination, as S3 does.
+//   - The opt-in request-rate mode admits 3,500 writes and 5,500 reads per
+//     second per bucket prefix (the key up to its last '/') with token buckets
+//     and answers 503 SlowDown beyond; S3 scales partitions over time, this
+//     does not.
+//   - Object Lock settings are stored and echoed, not enforced. Directory
+//     buckets, S3 Select, restore, inventory/analytics/metrics configurations
+//     and access points answer NotImplemented.
+//   - POST uploads check the policy document's expiration and conditions; the
+//     signature is checked only when the server verifies signatures.
+package s3
