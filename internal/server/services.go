@@ -2,9 +2,9 @@ package server
 
 import (
 	"github.com/overcast-dev/overcast/internal/service"
-	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
+	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
