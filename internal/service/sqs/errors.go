@@ -46,9 +46,9 @@ var queryCodes = map[string]string{
 }
 
 var statuses = map[string]int{
-	codePurgeInProgress:   http.StatusForbidden,
-	codeOverLimit:         http.StatusForbidden,
-	codeResourceNotFound:  http.StatusNotFound,
+	codePurgeInProgress:      http.StatusForbidden,
+	codeOverLimit:            http.StatusForbidden,
+	codeResourceNotFound:     http.StatusNotFound,
 	codeReceiptHandleInvalid: http.StatusNotFound,
 }
 

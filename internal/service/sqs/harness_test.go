@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/protocol/sigv4"
@@ -62,10 +62,8 @@ func startFake(t *testing.T) *fakeEnv {
 		svc.Stop(ctx)
 		hs.Close()
 	})
-	return &fakeEnv{svc: svc, clock: clk, client: awssqs.NewFromConfig(awstest.Config(hs.URL, "test", "test")), url: hs.URL}
+	return &fakeEnv{svc: svc, clock: clk, client: awssqs.NewFromConfig(testConfig(hs.URL)), url: hs.URL}
 }
-
-func newClient(srv *awstest.Server) *awssqs.Client { return awssqs.NewFromConfig(srv.Config) }
 
 func mustCreate(t *testing.T, c *awssqs.Client, name string, attrs map[string]string) string {
 	t.Helper()
@@ -86,4 +84,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+func testConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
 }

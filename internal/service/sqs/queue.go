@@ -424,4 +424,3 @@ func (h *timerHeap) Pop() any {
 	*h = old[:n-1]
 	return m
 }
-

@@ -1,7 +1,6 @@
 package sqs_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,20 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/overcast-dev/overcast/internal/awstest"
 )
 
-var ctx = context.Background()
 
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func newClient(srv *awstest.Server) *awssqs.Client { return awssqs.NewFromConfig(srv.Config) }
 
 func TestQueueLifecycle(t *testing.T) {
 	srv := awstest.Start(t, awstest.WithServices("sqs"))

@@ -64,6 +64,7 @@ func (s *Service) startMessageMoveTask(r *service.Request) (map[string]any, erro
 	s.tasks[t.handle] = t
 	// Take every message not in flight, grouped by destination.
 	src.mu.Lock()
+	src.promote(s.clock.Now())
 	byDst := map[string][]*message{}
 	for m := src.ahead; m != nil; {
 		next := m.anext
