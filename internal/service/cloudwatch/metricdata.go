@@ -586,7 +586,10 @@ func parseSearch(expr string) (schema []string, terms []searchTerm, err error) {
 			return nil, nil, err
 		}
 		if w == "" {
-			return nil, nil, fmt.Errorf("unexpected %q in search expression", expr[i])
+			if i < n {
+				return nil, nil, fmt.Errorf("unexpected %q in search expression", expr[i])
+			}
+			return nil, nil, fmt.Errorf("empty term in search expression")
 		}
 		if w == "AND" {
 			continue
