@@ -67,6 +67,25 @@ var ErrBodyTooLarge = &awserr.Error{Code: "RequestEntityTooLarge", Message: "Req
 // ReadBody reads a whole non-streaming request body, bounded by MaxBodyBytes,
 // turning a short body into a 400 rather than a hang or a 5xx.
 func ReadBody(r *http.Request) ([]byte, error) {
+	raw, err := ReadRawBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeContent(r, raw)
+}
+
+// DecodeContent undoes the request's Content-Encoding (gzip) on a body read
+// with ReadRawBody.
+func DecodeContent(r *http.Request, raw []byte) ([]byte, error) {
+	if isGzip(r.Header.Get("Content-Encoding")) && len(raw) > 0 {
+		return gunzip(raw)
+	}
+	return raw, nil
+}
+
+// ReadRawBody is ReadBody without content decoding: the bytes as sent, which
+// are the bytes the signature covers.
+func ReadRawBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -97,9 +116,6 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	}
 	if len(buf) > MaxBodyBytes {
 		return nil, ErrBodyTooLarge
-	}
-	if isGzip(r.Header.Get("Content-Encoding")) && len(buf) > 0 {
-		return gunzip(buf)
 	}
 	return buf, nil
 }

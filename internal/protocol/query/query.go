@@ -57,12 +57,16 @@ func Form(r *http.Request) (url.Values, error) {
 		ct := r.Header.Get("Content-Type")
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt == "application/x-www-form-urlencoded" || ct == "" {
-			body, err := protocol.ReadBody(r)
+			raw, err := protocol.ReadRawBody(r)
 			if err != nil {
 				return nil, err
 			}
-			// Later readers (signature verification) see the same bytes.
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			// Later readers (signature verification) see the bytes as sent.
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			body, err := protocol.DecodeContent(r, raw)
+			if err != nil {
+				return nil, err
+			}
 			if len(body) > 0 {
 				bf, err := url.ParseQuery(string(body))
 				if err != nil {
