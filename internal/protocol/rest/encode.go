@@ -62,7 +62,9 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 					if err != nil {
 						return fmt.Errorf("output %s: %w", name, err)
 					}
-					h.Set(m.WireName("")+k, s)
+					// As sent by AWS (x-amz-meta-color): clients keep the
+					// suffix's case as it appears on the wire.
+					h[m.WireName("")+k] = []string{s}
 				}
 			case "statusCode":
 				if n, ok := toInt(v); ok && n >= 100 && n <= 999 {
