@@ -81,19 +81,23 @@ type parts struct {
 
 // metricsSlot is a metrics.Publisher that forwards to the publisher set
 // last (metrics.Discard until then).
-type metricsSlot struct{ p atomic.Value }
+type metricsSlot struct{ p atomic.Pointer[publisherBox] }
+
+// publisherBox holds a Publisher: atomic.Value would refuse a change of
+// concrete type (Discard, then CloudWatch).
+type publisherBox struct{ metrics.Publisher }
 
 func newMetricsSlot() *metricsSlot {
 	m := &metricsSlot{}
-	m.p.Store(metrics.Publisher(metrics.Discard{}))
+	m.set(metrics.Discard{})
 	return m
 }
 
-func (m *metricsSlot) set(p metrics.Publisher) { m.p.Store(p) }
+func (m *metricsSlot) set(p metrics.Publisher) { m.p.Store(&publisherBox{p}) }
 
 // Publish implements metrics.Publisher.
 func (m *metricsSlot) Publish(account, region, namespace string, data []metrics.Datum) {
-	m.p.Load().(metrics.Publisher).Publish(account, region, namespace, data)
+	m.p.Load().Publish(account, region, namespace, data)
 }
 
 // Server is a running Overcast.
