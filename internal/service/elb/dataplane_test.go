@@ -104,8 +104,9 @@ func TestALBForwardsHeadersAndBodies(t *testing.T) {
 		}
 		seen = r.Header.Clone()
 		host = r.Host
+		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Seen", "yes")
-		io.Copy(w, r.Body)
+		w.Write(b)
 	})
 	lb := e.lb("hdrs", "")
 	tg := e.tg("echo", "HTTP", 80)

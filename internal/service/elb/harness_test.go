@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/metrics"
@@ -103,7 +103,13 @@ func newEnv(t *testing.T) *env {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	cfg := awstest.Config(edge.URL, "test", "test")
+	cfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(edge.URL),
+		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
 	return &env{t: t, svc: svc, clk: clk, url: edge.URL, v2: elbv2.NewFromConfig(cfg), pub: pub, edge: edge}
 }
 

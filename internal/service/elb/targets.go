@@ -84,6 +84,7 @@ type tgRuntime struct {
 	arn, account, region string
 	dim                  string
 	l4                   bool
+	instances            bool // target type instance (immutable)
 
 	mu       sync.Mutex
 	cfg      targetGroup
@@ -110,7 +111,7 @@ type tgRuntime struct {
 
 func newTGRuntime(s *Service, tg *targetGroup) *tgRuntime {
 	g := &tgRuntime{
-		s: s, arn: tg.ARN, account: tg.Account, region: tg.Region, dim: tgDimension(tg.ARN), l4: isL4(tg.Protocol),
+		s: s, arn: tg.ARN, account: tg.Account, region: tg.Region, dim: tgDimension(tg.ARN), l4: isL4(tg.Protocol), instances: tg.TargetType == "instance",
 		targets: map[string]*target{}, draining: map[string]*target{},
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -249,7 +250,7 @@ func (g *tgRuntime) update(tg *targetGroup, inUse bool) {
 // resolve sets t's dial address.
 func (g *tgRuntime) resolve(t *target) bool {
 	ip := t.id
-	if g.cfg.TargetType == "instance" {
+	if g.instances {
 		var ok bool
 		ip, ok = g.s.instances.InstanceAddress(g.account, g.region, t.id)
 		if !ok {
