@@ -27,6 +27,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
+	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/storage"
 	"github.com/overcast-dev/overcast/internal/storage/disk"
@@ -77,6 +78,8 @@ type parts struct {
 	cloudwatch *cloudwatch.Service
 	// sqs is the SQS service once built, for services that deliver to queues.
 	sqs *sqs.Service
+	// sns is the SNS service once built, for services that publish to topics.
+	sns *sns.Service
 }
 
 // metricsSlot is a metrics.Publisher that forwards to the publisher set

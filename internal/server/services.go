@@ -5,6 +5,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/s3"
+	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -34,7 +35,14 @@ func modules() []module {
 			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger))
 			return p.sqs
 		}},
-		{name: "sns", deps: []string{"sqs"}, build: pending("sns", "sns")},
+		{name: "sns", deps: []string{"sqs"}, build: func(p *parts) service.Service {
+			var queues sns.QueueSender
+			if p.sqs != nil {
+				queues = p.sqs
+			}
+			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger))
+			return p.sns
+		}},
 		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv) }},
 		{name: "cloudwatch", build: func(p *parts) service.Service {
 			// Alarm actions: when SNS lands, pass its *sns.Service (it has

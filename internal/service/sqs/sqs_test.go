@@ -13,7 +13,6 @@ import (
 	"github.com/overcast-dev/overcast/internal/awstest"
 )
 
-
 func newClient(srv *awstest.Server) *awssqs.Client { return awssqs.NewFromConfig(srv.Config) }
 
 func TestQueueLifecycle(t *testing.T) {
