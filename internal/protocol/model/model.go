@@ -79,6 +79,9 @@ type Operation struct {
 	Path []PathSegment
 	// Query holds literal query parameters from RequestURI ("?uploads", "?x-id=GetObject").
 	Query map[string]string
+	// Deprecated marks an operation superseded by another on the same route
+	// (S3's PutBucketLifecycle by PutBucketLifecycleConfiguration).
+	Deprecated bool
 }
 
 // HTTP is an operation's HTTP binding.
@@ -333,6 +336,7 @@ type rawOp struct {
 		RequestAlgorithmMember  string `json:"requestAlgorithmMember"`
 	} `json:"httpChecksum"`
 	HTTPChecksumRequired bool `json:"httpChecksumRequired"`
+	Deprecated           bool `json:"deprecated"`
 }
 
 type rawAPI struct {
@@ -418,7 +422,7 @@ func build(raw rawAPI) (*API, error) {
 		if ro.Name == "" {
 			ro.Name = name
 		}
-		op := &Operation{Name: ro.Name, HTTP: ro.HTTP}
+		op := &Operation{Name: ro.Name, HTTP: ro.HTTP, Deprecated: ro.Deprecated}
 		if ro.HTTP.Method == "" {
 			op.HTTP.Method = "POST"
 		}

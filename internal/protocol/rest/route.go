@@ -90,6 +90,9 @@ func buildTable(api *model.API) *table {
 			if len(a.segs) != len(b.segs) {
 				return len(a.segs) > len(b.segs)
 			}
+			if a.op.Deprecated != b.op.Deprecated {
+				return !a.op.Deprecated
+			}
 			return a.op.Name < b.op.Name
 		})
 	}

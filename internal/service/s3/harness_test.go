@@ -3,6 +3,7 @@ package s3_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
@@ -31,6 +33,7 @@ type testServer struct {
 
 type harness struct {
 	verify bool
+	tls    bool
 	dir    string
 	opts   s3svc.Options
 }
@@ -43,6 +46,10 @@ func withSink(s s3svc.NotificationSink) option {
 	return func(h *harness) { h.opts.Sink = s }
 }
 func withRateLimit() option { return func(h *harness) { h.opts.RateLimit = true } }
+func withTLS() option       { return func(h *harness) { h.tls = true } }
+func withClock(c clock.Clock) option {
+	return func(h *harness) { h.opts.Clock = c }
+}
 
 type testAuth struct{ v *sigv4.Verifier }
 
@@ -102,13 +109,27 @@ func start(t testing.TB, opts ...option) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw)
+	srv := httptest.NewUnstartedServer(gw)
+	if h.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if h.tls {
+		tr = srv.Client().Transport.(*http.Transport).Clone()
+	}
+	// Every host name (virtual-hosted buckets included) reaches the server.
+	addr := srv.Listener.Addr().String()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL),
-		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		HTTPClient:   &http.Client{Transport: tr},
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
 	return &testServer{URL: srv.URL, Svc: svc, cfg: cfg}
