@@ -93,6 +93,10 @@ func start(t testing.TB, opts ...option) *testServer {
 		kv, blobs = memory.New(), memory.NewBlobs()
 	}
 	h.opts.KV, h.opts.Blobs = kv, blobs
+	if h.verify {
+		h.opts.Secret = func(k string) (string, bool) { return "test", k == "test" || len(k) == 12 }
+		h.opts.Account = testAuth{}.Account
+	}
 	svc := s3svc.New(h.opts)
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -288,6 +288,11 @@ func validateTags(tags []tag) error {
 }
 
 func (s *Service) putObject(req *service.Request) (map[string]any, error) {
+	return s.putObjectAs(req, "ObjectCreated:Put")
+}
+
+// putObjectAs stores an object and announces it as event.
+func (s *Service) putObjectAs(req *service.Request, event string) (map[string]any, error) {
 	bucket, key := service.Str(req.Input, "Bucket"), service.Str(req.Input, "Key")
 	if err := checkKey(key); err != nil {
 		return nil, err
@@ -341,7 +346,7 @@ func (s *Service) putObject(req *service.Request) (map[string]any, error) {
 		s.deleteBlobs([]string{blob})
 		return nil, err
 	}
-	s.notify(req, b, "ObjectCreated:Put", o)
+	s.notify(req, b, event, o)
 	out := map[string]any{"ETag": o.ETag}
 	objectHeaders(out, o, b, false)
 	if o.ChecksumAlg != "" {

@@ -25,6 +25,11 @@ type Options struct {
 	Sink NotificationSink
 	// Metrics receives AWS/S3 request metrics; nil means metrics.Discard{}.
 	Metrics metrics.Publisher
+	// Secret returns the secret key of an access key; when set, browser POST
+	// uploads must carry a valid policy signature.
+	Secret func(accessKey string) (string, bool)
+	// Account maps an access key to its account (for POST uploads).
+	Account func(accessKey string) string
 	// RateLimit enables S3's per-prefix request rates (3,500 writes and
 	// 5,500 reads per second per prefix, excess answered 503 SlowDown).
 	RateLimit bool
@@ -40,6 +45,8 @@ type Service struct {
 	metrics metrics.Publisher
 	rate    *rateLimiter
 	seq     versionSeq
+	secret  func(string) (string, bool)
+	account func(string) string
 
 	mgr  *controller.Manager
 	once sync.Once
@@ -47,7 +54,7 @@ type Service struct {
 
 // New returns the S3 service.
 func New(opt Options) *Service {
-	s := &Service{kv: opt.KV, blobs: opt.Blobs, clk: opt.Clock, log: opt.Logger, sink: opt.Sink, metrics: opt.Metrics}
+	s := &Service{kv: opt.KV, blobs: opt.Blobs, clk: opt.Clock, log: opt.Logger, sink: opt.Sink, metrics: opt.Metrics, secret: opt.Secret, account: opt.Account}
 	if s.clk == nil {
 		s.clk = clock.Real()
 	}
