@@ -44,7 +44,7 @@ func (testAuth) Verify(*http.Request, *gateway.Credential) error { return nil }
 func (testAuth) Account(string) string                           { return "000000000000" }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	svc  *elb.Service
 	clk  *clock.Fake
 	url  string
@@ -80,7 +80,7 @@ func (r *recorder) sum(namespace, name string) float64 {
 	return v
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	pub := &recorder{mu: make(chan struct{}, 1)}
@@ -127,7 +127,7 @@ var nextIP atomic.Int32
 func init() { nextIP.Store(10) }
 
 // newBackend starts an HTTP target on 127.0.0.x answering its name.
-func newBackend(t *testing.T, name string, h http.HandlerFunc) *backend {
+func newBackend(t testing.TB, name string, h http.HandlerFunc) *backend {
 	t.Helper()
 	var ln net.Listener
 	var err error
@@ -236,7 +236,7 @@ func (e *env) health(tg string) map[string]string {
 }
 
 // eventually polls cond a bounded number of times.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for i := 0; i < 500; i++ {
 		if cond() {
@@ -265,7 +265,7 @@ func (e *env) waitState(tg, ip, state string) {
 
 var plain = &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func get(t *testing.T, url string, hdr ...string) (int, string, http.Header) {
+func get(t testing.TB, url string, hdr ...string) (int, string, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	for i := 0; i+1 < len(hdr); i += 2 {
