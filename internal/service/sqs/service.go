@@ -269,7 +269,7 @@ func parseQueueURL(u, defaultAccount string) (account, name string, ok bool) {
 	case 3:
 		// LocalStack's path form: /queue/<region>/<account>/<name> is not
 		// used; accept /<region>/<account>/<name>.
-		return parts[1], parts[2], parts[2] != ""
+		return parts[1], parts[2], parts[1] != "" && parts[2] != ""
 	}
 	return "", "", false
 }
