@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -86,26 +84,6 @@ func TestUnsignedRefusedWhenVerifying(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 403 || !bytes.Contains(body, []byte("<Code>MissingAuthenticationToken</Code>")) {
 		t.Errorf("status %d body %s", resp.StatusCode, body)
-	}
-}
-
-// Operations of a service whose implementation has not landed answer a
-// well-formed NotImplemented error in the request's protocol.
-func TestNotImplementedInEachProtocol(t *testing.T) {
-	srv := awstest.Start(t)
-	ctx := context.Background()
-
-	_, err := sqs.NewFromConfig(srv.Config).ListQueues(ctx, &sqs.ListQueuesInput{})
-	if code := apiCode(t, err); code != "NotImplemented" {
-		t.Errorf("sqs json: code %s", code)
-	}
-	_, err = cloudwatch.NewFromConfig(srv.Config).ListMetrics(ctx, &cloudwatch.ListMetricsInput{})
-	if code := apiCode(t, err); code != "NotImplemented" {
-		t.Errorf("cloudwatch cbor: code %s", code)
-	}
-	_, err = sts.NewFromConfig(srv.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/r"), RoleSessionName: aws.String("s")})
-	if code := apiCode(t, err); code != "NotImplemented" {
-		t.Errorf("sts query: code %s", code)
 	}
 }
 

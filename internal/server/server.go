@@ -27,6 +27,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
+	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/storage"
@@ -80,6 +81,8 @@ type parts struct {
 	sqs *sqs.Service
 	// sns is the SNS service once built, for services that publish to topics.
 	sns *sns.Service
+	// elb is Elastic Load Balancing once built (Auto Scaling attaches to it).
+	elb *elb.Service
 }
 
 // metricsSlot is a metrics.Publisher that forwards to the publisher set

@@ -4,6 +4,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
+	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
@@ -54,7 +55,10 @@ func modules() []module {
 		}},
 		{name: "logs", build: pending("logs", "logs")},
 		{name: "ec2", build: pending("ec2", "ec2")},
-		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: pending("elasticloadbalancing", "elbv2", "elb")},
+		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: func(p *parts) service.Service {
+			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics})
+			return p.elb
+		}},
 		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: pending("autoscaling", "autoscaling")},
 		{name: "application-autoscaling", deps: []string{"cloudwatch"}, build: pending("application-autoscaling", "application-autoscaling")},
 		{name: "cloudfront", deps: []string{"s3"}, build: pending("cloudfront", "cloudfront")},
