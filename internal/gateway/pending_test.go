@@ -76,4 +76,3 @@ func TestPendingServicesAnswerNotImplemented(t *testing.T) {
 		})
 	}
 }
-
