@@ -27,6 +27,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
+	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
@@ -81,6 +82,9 @@ type parts struct {
 	sqs *sqs.Service
 	// sns is the SNS service once built, for services that publish to topics.
 	sns *sns.Service
+	// ec2 is EC2 once built: Auto Scaling launches and terminates through it,
+	// load balancers look up instances and subnets.
+	ec2 *ec2.Service
 	// elb is Elastic Load Balancing once built (Auto Scaling attaches to it).
 	elb *elb.Service
 }

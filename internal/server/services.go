@@ -4,6 +4,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
+	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/sns"
@@ -54,7 +55,10 @@ func modules() []module {
 			return p.cloudwatch
 		}},
 		{name: "logs", build: pending("logs", "logs")},
-		{name: "ec2", build: pending("ec2", "ec2")},
+		{name: "ec2", build: func(p *parts) service.Service {
+			p.ec2 = ec2.New(p.kv, ec2Options(p))
+			return p.ec2
+		}},
 		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: func(p *parts) service.Service {
 			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics})
 			return p.elb

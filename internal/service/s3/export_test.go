@@ -1,0 +1,6 @@
+package s3
+
+import "context"
+
+// RunLifecycle applies lifecycle rules once (the controller's pass).
+func (s *Service) RunLifecycle(ctx context.Context) error { return s.runLifecycle(ctx) }
