@@ -61,6 +61,9 @@ type Config struct {
 	Logger *slog.Logger
 	// NoSync skips fsync in the disk store (tests only).
 	NoSync bool
+	// S3RateLimit enables S3's per-prefix request rates (3,500 writes and
+	// 5,500 reads per second per prefix; excess answers 503 SlowDown).
+	S3RateLimit bool
 }
 
 // parts are what services are built from.
