@@ -60,7 +60,7 @@ func modules() []module {
 			return p.ec2
 		}},
 		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: func(p *parts) service.Service {
-			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics})
+			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p)})
 			return p.elb
 		}},
 		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: pending("autoscaling", "autoscaling")},
@@ -74,4 +74,20 @@ func modules() []module {
 		{name: "wafv2", build: pending("wafv2", "wafv2")},
 		{name: "shield", build: pending("shield", "shield")},
 	}
+}
+
+// elbInstances resolves load balancer instance targets through EC2: a
+// running instance's private address; anything else is unknown.
+func elbInstances(p *parts) elb.InstanceResolver {
+	ec := p.ec2
+	return elb.InstanceResolverFunc(func(account, region, id string) (string, bool) {
+		if ec == nil {
+			return "", false
+		}
+		in, ok := ec.Describe(account, region, id)
+		if !ok || in.State != ec2.StateRunning {
+			return "", false
+		}
+		return in.PrivateIP, true
+	})
 }
