@@ -68,7 +68,7 @@ func modules() []module {
 		{name: "cloudfront", deps: []string{"s3"}, build: pending("cloudfront", "cloudfront")},
 		{name: "rds", build: pending("rds", "rds")},
 		{name: "elasticache", build: pending("elasticache", "elasticache")},
-		{name: "lambda", deps: []string{"iam", "logs"}, build: pending("lambda", "lambda")},
+		{name: "lambda", deps: []string{"iam", "logs", "sqs", "sns"}, build: newLambda},
 		{name: "ecs", deps: []string{"ec2"}, build: pending("ecs", "ecs")},
 		{name: "eks", build: pending("eks", "eks")},
 		{name: "wafv2", build: pending("wafv2", "wafv2")},
