@@ -35,7 +35,9 @@ func newLambda(p *parts) service.Service {
 
 // handlerSvc is a service whose operations an adapter calls through its
 // handlers, with generic inputs as a client's request would decode to.
-type handlerSvc interface{ Handlers() map[string]service.Handler }
+type handlerSvc interface {
+	Handlers() map[string]service.Handler
+}
 
 // callOp calls operation op of svc as account in region.
 func callOp(ctx context.Context, svc handlerSvc, account, region, op string, in map[string]any) (map[string]any, error) {

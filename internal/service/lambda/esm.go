@@ -592,10 +592,10 @@ func (s *Service) deliverStream(ctx context.Context, m *esm, batch []any) error 
 				first, _ := batch[0].(map[string]any)
 				last, _ := batch[len(batch)-1].(map[string]any)
 				rec, _ := json.Marshal(map[string]any{
-					"requestContext":   map[string]any{"requestId": newID(), "functionArn": m.Function, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
-					"responseContext":  map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-					"version":          "1.0",
-					"timestamp":        s.clk.Now().UTC().Format(time.RFC3339Nano),
+					"requestContext":     map[string]any{"requestId": newID(), "functionArn": m.Function, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+					"responseContext":    map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+					"version":            "1.0",
+					"timestamp":          s.clk.Now().UTC().Format(time.RFC3339Nano),
 					"DDBStreamBatchInfo": map[string]any{"shardId": "", "startSequenceNumber": seqOf(first), "endSequenceNumber": seqOf(last), "batchSize": len(batch), "streamArn": m.Source},
 				})
 				s.dest.Deliver(ctx, m.OnFailure, rec)
