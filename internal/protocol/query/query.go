@@ -157,6 +157,11 @@ func (d *decoder) memberName(name string, ref *model.Ref) string {
 		}
 		return name
 	}
+	if ref.LocationName == "" && ref.IsFlattened() && ref.Shape.LocationName != "" {
+		// A flattened list or map may carry its name on the shape
+		// (SQS TagQueue's Tag.N.Key).
+		return ref.Shape.LocationName
+	}
 	return ref.WireName(name)
 }
 
@@ -412,7 +417,11 @@ func (c *Codec) members(xw *xmlenc.Writer, s *model.Shape, v map[string]any) {
 			continue
 		}
 		ref := s.Members[name]
-		c.value(xw, ref.WireName(name), ref, mv)
+		wire := ref.WireName(name)
+		if ref.LocationName == "" && ref.IsFlattened() && ref.Shape.LocationName != "" {
+			wire = ref.Shape.LocationName
+		}
+		c.value(xw, wire, ref, mv)
 	}
 }
 
