@@ -15,10 +15,11 @@ import (
 
 func TestListServices(t *testing.T) {
 	var out bytes.Buffer
+	out.WriteString("\n")
 	if err := run([]string{"--list-services"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"sts\n", "s3\n", "sns (needs sqs)\n", "autoscaling (needs ec2, elasticloadbalancing, cloudwatch)\n"} {
+	for _, want := range []string{"\nsts", "s3\n", "sns (needs sqs)\n", "autoscaling (needs ec2, elasticloadbalancing, cloudwatch)\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--list-services lacks %q:\n%s", want, out.String())
 		}
