@@ -46,11 +46,14 @@ func modules() []module {
 			return p.sns
 		}},
 		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv) }},
-		{name: "cloudwatch", build: func(p *parts) service.Service {
-			// Alarm actions: when SNS lands, pass its *sns.Service (it has
-			// PublishToTopic) as Notifier and add "sns" to deps; Auto Scaling
-			// calls p.cloudwatch.SetScaler with its ScalingPolicyExecutor.
-			p.cloudwatch = cloudwatch.New(cloudwatch.Options{KV: p.kv, Clock: p.clock, Logger: p.logger})
+		{name: "cloudwatch", deps: []string{"sns"}, build: func(p *parts) service.Service {
+			// Alarm actions publish to SNS; Auto Scaling registers its
+			// ScalingPolicyExecutor with p.cloudwatch.SetScaler.
+			opts := cloudwatch.Options{KV: p.kv, Clock: p.clock, Logger: p.logger}
+			if p.sns != nil {
+				opts.Notifier = p.sns
+			}
+			p.cloudwatch = cloudwatch.New(opts)
 			p.metrics.set(p.cloudwatch)
 			return p.cloudwatch
 		}},
