@@ -94,7 +94,15 @@ func (s *Service) command(v *version, task, opt string) (path string, args, env 
 		}
 		return "", nil, nil, &invokeError{typ: "Runtime.InvalidEntrypoint", msg: "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]", status: "error"}
 	case strings.HasPrefix(rt, "python"):
-		interp, err := lookInterpreter(rt, "python3")
+		var interp string
+		err := exec.ErrNotFound
+		for _, name := range []string{rt, "python3"} {
+			if interp, err = lookInterpreter(name); err == nil {
+				if interp, err = pythonExecutable(interp); err == nil {
+					break
+				}
+			}
+		}
 		if err != nil {
 			return "", nil, nil, errInvalidRuntime("The runtime parameter of %s is not supported here: no %s or python3 interpreter was found on this machine's PATH. Install Python 3 to run this function.", rt, rt)
 		}
@@ -129,6 +137,27 @@ func lookInterpreter(names ...string) (string, error) {
 		}
 	}
 	return "", err
+}
+
+var pythonExecutables sync.Map // launcher path → interpreter path
+
+// pythonExecutable resolves a launcher (a pyenv shim, say) to the
+// interpreter it runs, so functions start without the launcher's
+// environment.
+func pythonExecutable(launcher string) (string, error) {
+	if p, ok := pythonExecutables.Load(launcher); ok {
+		return p.(string), nil
+	}
+	out, err := exec.Command(launcher, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return "", err
+	}
+	p := strings.TrimSpace(string(out))
+	if p == "" {
+		p = launcher
+	}
+	pythonExecutables.Store(launcher, p)
+	return p, nil
 }
 
 var bootstrapMu sync.Mutex
@@ -191,7 +220,7 @@ func (s *Service) startEnv(f *function, v *version, arn string) (*environment, e
 	e.api = api
 	key, secret, token := s.creds(f.Account, v.Role)
 	env := []string{
-		"PATH=" + filepath.Join(opt, "bin") + ":/usr/local/bin:/usr/bin:/bin",
+		"PATH=" + filepath.Join(opt, "bin") + ":/usr/local/bin:/usr/bin:/bin:" + os.Getenv("PATH"),
 		"LD_LIBRARY_PATH=" + filepath.Join(opt, "lib"),
 		"LANG=en_US.UTF-8",
 		"TZ=:UTC",
