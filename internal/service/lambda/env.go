@@ -443,5 +443,34 @@ func (e *environment) flushLogs(lines []string, final bool) {
 	for _, l := range slices.Concat(pre, lines) {
 		events = append(events, LogEvent{Time: now, Message: l})
 	}
-	e.s.logs.PutLogEvents(e.key.fn.account, e.key.fn.region, e.group, e.stream, events)
+	select {
+	case e.s.logCh <- logBatch{e.key.fn.account, e.key.fn.region, e.group, e.stream, events}:
+	default: // the sink is behind: drop rather than stall invocations
+	}
+}
+
+// logBatch is one delivery to the log sink.
+type logBatch struct {
+	account, region, group, stream string
+	events                         []LogEvent
+}
+
+// shipLogs hands batches to the log sink off the invocation path.
+func (s *Service) shipLogs() {
+	defer s.wg.Done()
+	for {
+		select {
+		case b := <-s.logCh:
+			s.logs.PutLogEvents(b.account, b.region, b.group, b.stream, b.events)
+		case <-s.done:
+			for {
+				select {
+				case b := <-s.logCh:
+					s.logs.PutLogEvents(b.account, b.region, b.group, b.stream, b.events)
+				default:
+					return
+				}
+			}
+		}
+	}
 }

@@ -146,6 +146,7 @@ type Service struct {
 	ctrl   *controller.Manager
 	async  *asyncQueue
 	unpack unpacker
+	logCh  chan logBatch
 
 	done     chan struct{}
 	stopOnce sync.Once
@@ -171,6 +172,7 @@ func New(kv storage.KV, blobs storage.Blobs, opts ...Option) *Service {
 		layers:       map[layerKey]*layer{},
 		esms:         map[string]*esm{},
 		done:         make(chan struct{}),
+		logCh:        make(chan logBatch, 4096),
 	}
 	for _, o := range opts {
 		o(s)
@@ -278,6 +280,10 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.runAsync()
+	if s.logs != nil {
+		s.wg.Add(1)
+		go s.shipLogs()
+	}
 	s.mu.RLock()
 	for _, m := range s.esms {
 		s.startPoller(m)

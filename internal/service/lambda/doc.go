@@ -1,0 +1,82 @@
+// Package lambda is AWS Lambda: functions that really run, as local
+// processes, behind the real Lambda Runtime API.
+//
+// The control plane (CreateFunction, Get/List/Update/Delete, versions,
+// aliases with weighted routing, layers, reserved concurrency, resource
+// policies, event invoke configs, tags, event-source mappings) stores one
+// record per function in the KV store and code packages in the blob store.
+//
+// Invoke unpacks the package (and its layers) once per code revision under
+// the code directory and runs it in an execution environment: a process
+// supervised by internal/runtime/proc with its own Runtime API listener on
+// loopback (package runtimeapi), so `bootstrap` programs built with
+// aws-lambda-go, or any custom runtime, run unchanged; python3.x and nodejs
+// functions run under small bootstraps of ours (embedded) with the
+// machine's python3 and node. Environments are kept warm and reused, one
+// invocation at a time each; concurrent invocations get new environments up
+// to the function's reserved concurrency or the account's unreserved
+// concurrency (1000 by default, WithAccountConcurrency), beyond which
+// synchronous invocations throttle with TooManyRequestsException (429) and
+// asynchronous ones wait in the queue. Idle environments are reaped after
+// WithIdleTimeout.
+//
+// Each invocation's output, framed by START, END and REPORT lines (Duration,
+// Billed Duration, Memory Size, Max Memory Used from the process group's
+// RSS, Init Duration on cold starts), goes to the LogSink (CloudWatch Logs,
+// group /aws/lambda/<name>) and, with LogType Tail, back to the caller. The
+// AWS/Lambda metrics Invocations, Errors, Throttles, Duration and
+// ConcurrentExecutions go to the metrics publisher.
+//
+// Other services invoke functions through [Service.Invoke]; event-source
+// mappings poll SQS ([QueueSource]) and DynamoDB Streams ([StreamSource])
+// from controller loops.
+//
+// # Fidelity
+//
+//   - Only Zip packages run; PackageType Image is refused. provided.*,
+//     go1.x (bootstrap or the handler binary), python3.x and nodejs*
+//     runtimes run; others (java, dotnet, ruby) are accepted by
+//     CreateFunction and fail at Invoke with InvalidRuntimeException, as does
+//     a python or node function when the interpreter is not installed. The
+//     interpreter is the machine's, whatever its version.
+//   - Code runs in LAMBDA_TASK_ROOT = <code dir>/<digest>/task, not
+//     /var/task; layers are unpacked in order into a sibling opt directory
+//     (not /opt), with opt/bin on PATH, opt/lib on LD_LIBRARY_PATH,
+//     opt/python on PYTHONPATH and opt/nodejs/node_modules on NODE_PATH.
+//     /tmp is a per-environment TMPDIR. Memory size and ephemeral storage
+//     are reported, not enforced; there is no sandbox beyond a process
+//     group. The architecture is not checked against the machine's.
+//   - State is Pending only in the CreateFunction response and
+//     LastUpdateStatus InProgress only in the update responses: code is
+//     ready at once, so the next read says Active / Successful (the SDK
+//     waiters FunctionActiveV2 and FunctionUpdatedV2 finish at their first
+//     poll).
+//   - The execution role is not assumed: functions get the server's root
+//     credentials (WithCredentials) and AWS_ENDPOINT_URL pointing back at
+//     Overcast (the Host of the last API request unless WithEndpoint).
+//   - Resource policies are stored and returned; enforcing them is the IAM
+//     engine's job (PolicyStatements exposes them).
+//   - Timeouts kill the environment ("Task timed out after N.00 seconds",
+//     errorType Sandbox.Timedout); init is limited to 10 seconds. Response
+//     payloads over 6291556 bytes fail with Function.ResponseSizeTooLarge.
+//   - Log lines are attributed to an invocation by when they were read from
+//     the process's pipe: output written just before the response may land
+//     after END (it is waited for only with LogType Tail); output beyond
+//     1 MiB between two invocations is dropped with a notice.
+//   - The asynchronous queue is in memory: queued events are lost on
+//     restart. Retries follow Lambda (two by default, one minute then two;
+//     WithRetryDelay), throttled events wait and retry until MaximumEventAge.
+//     Destinations: SQS, SNS and Lambda (EventBridge and S3 are accepted but
+//     not delivered without a Destination that handles them).
+//   - Event-source mappings: SQS (batch size, batching window,
+//     ReportBatchItemFailures, filter criteria) and DynamoDB Streams
+//     (starting position, batch size, bisect, retries, on-failure
+//     destination, filter criteria) with one poller per mapping polling every
+//     500 ms; no poller scaling, Kinesis/Kafka/MQ mappings are stored but not
+//     polled, and filter patterns support the common operators (values,
+//     prefix, exists, anything-but, numeric).
+//   - Not implemented (NotImplemented): function URLs, provisioned
+//     concurrency, InvokeWithResponseStream, code signing, recursion and
+//     runtime management configs, durable executions, capacity providers,
+//     layer version permissions.
+package lambda
