@@ -54,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	services := fs.String("services", env("OVERCAST_SERVICES", ""), "comma-separated services to run, with their dependencies (default all; env OVERCAST_SERVICES)")
 	list := fs.Bool("list-services", false, "list the services and their dependencies, then exit")
 	authMode := fs.String("auth", env("OVERCAST_AUTH", "off"), "signature checking: off (accept any well-formed signature) or verify (env OVERCAST_AUTH)")
+	iamMode := fs.String("iam", env("OVERCAST_IAM", "off"), "IAM policy enforcement: off, soft (log decisions, allow) or strict (deny what IAM would deny) (env OVERCAST_IAM)")
 	accessKey := fs.String("access-key", env("OVERCAST_ACCESS_KEY", "test"), "root access key accepted with --auth=verify (env OVERCAST_ACCESS_KEY)")
 	secretKey := fs.String("secret-key", env("OVERCAST_SECRET_KEY", "test"), "root secret key (env OVERCAST_SECRET_KEY)")
 	region := fs.String("region", env("OVERCAST_REGION", "us-east-1"), "default region for unsigned requests (env OVERCAST_REGION)")
@@ -97,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Addr: *addr, DataDir: *dataDir, Memory: *memory, Services: names,
-		Auth: *authMode, AccessKey: *accessKey, SecretKey: *secretKey, S3RateLimit: *s3Rate,
+		Auth: *authMode, AccessKey: *accessKey, SecretKey: *secretKey, IAM: *iamMode, S3RateLimit: *s3Rate,
 		Region: *region, Logger: logger,
 	}
 	srv, err := server.New(cfg)

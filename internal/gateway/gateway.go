@@ -64,6 +64,19 @@ type Config struct {
 	DefaultRegion string
 	// Internal answers /_overcast/ and /_localstack/ paths.
 	Internal http.Handler
+	// Authorizer, when set, decides every decoded request before its
+	// handler runs.
+	Authorizer Authorizer
+}
+
+// Authorizer decides whether a decoded request may run.
+type Authorizer interface {
+	// Authorize returns nil to let req run, or the error to answer with (an
+	// *awserr.Error in the service's AccessDenied shape). svc is the
+	// Overcast service name and signingName the service's SigV4 signing
+	// name; req carries the operation, account, caller's access key, input
+	// and HTTP request. It MUST be safe for concurrent use.
+	Authorize(svc, signingName string, req *service.Request) error
 }
 
 type binding struct {
@@ -427,6 +440,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &service.Request{
 		Context: r.Context(), Account: account, Region: region, AccessKey: accessKey,
 		RequestID: reqID, Operation: op.Name, Protocol: proto, Input: in, HTTP: r,
+	}
+	if g.cfg.Authorizer != nil {
+		if err := g.cfg.Authorizer.Authorize(b.svc.Name(), b.index.SigningName, req); err != nil {
+			fail(err)
+			return
+		}
 	}
 	out, err := h(req)
 	if err != nil {

@@ -2,27 +2,53 @@ package server
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
+	"github.com/overcast-dev/overcast/internal/policy"
+	"github.com/overcast-dev/overcast/internal/policy/enforce"
+	"github.com/overcast-dev/overcast/internal/protocol/awserr"
 	"github.com/overcast-dev/overcast/internal/protocol/sigv4"
+	"github.com/overcast-dev/overcast/internal/service/iam"
+	"github.com/overcast-dev/overcast/internal/service/sts"
 )
 
-// auth adapts the SigV4 verifier to the gateway. The root access key is
-// accepted everywhere; IAM-issued keys join through Secret when IAM lands.
+// auth adapts the SigV4 verifier to the gateway and resolves callers: the
+// root access key, IAM-issued keys and STS temporary credentials (with
+// their session token). iam and sts are nil when those services do not run.
 type auth struct {
-	verifier *sigv4.Verifier
+	verifier            *sigv4.Verifier
+	rootKey, rootSecret string
+	iam                 *iam.Service
+	sts                 *sts.Service
+	clock               clock.Clock
 }
 
 func newAuth(accessKey, secretKey string) *auth {
-	return &auth{verifier: &sigv4.Verifier{
-		Secret: func(k string) (string, bool) {
-			if k == accessKey {
-				return secretKey, true
-			}
-			return "", false
-		},
-	}}
+	a := &auth{rootKey: accessKey, rootSecret: secretKey}
+	a.verifier = &sigv4.Verifier{Secret: a.secret}
+	return a
+}
+
+// secret returns the secret of a root, IAM (active) or temporary key.
+func (a *auth) secret(k string) (string, bool) {
+	if k == a.rootKey {
+		return a.rootSecret, true
+	}
+	if a.sts != nil {
+		if secret, _, _, _, ok := a.sts.Lookup(k); ok {
+			return secret, true
+		}
+	}
+	if a.iam != nil {
+		if secret, _, active, ok := a.iam.AccessKey(k); ok && active {
+			return secret, true
+		}
+	}
+	return "", false
 }
 
 func (a *auth) Identify(r *http.Request) (*gateway.Credential, error) {
@@ -38,7 +64,111 @@ func (a *auth) Identify(r *http.Request) (*gateway.Credential, error) {
 
 func (a *auth) Verify(r *http.Request, c *gateway.Credential) error {
 	sc, _ := c.Raw.(*sigv4.Credential)
-	return a.verifier.Verify(r, sc)
+	if sc != nil && a.sts != nil {
+		if _, token, _, expired, ok := a.sts.Lookup(sc.AccessKey); ok {
+			if sc.SessionToken != token {
+				return invalidToken(sc.IsS3())
+			}
+			if expired {
+				return expiredToken(sc.IsS3())
+			}
+		}
+	}
+	if err := a.verifier.Verify(r, sc); err != nil {
+		return err
+	}
+	if sc != nil && a.iam != nil && a.clock != nil {
+		a.iam.RecordKeyUse(sc.AccessKey, sc.Service, sc.Region, a.clock.Now())
+	}
+	return nil
 }
 
-func (a *auth) Account(accessKey string) string { return AccountOf(accessKey) }
+func invalidToken(s3 bool) *awserr.Error {
+	if s3 {
+		return awserr.WithStatus(http.StatusBadRequest, "InvalidToken", "The provided token is malformed or otherwise invalid.")
+	}
+	return awserr.WithStatus(http.StatusForbidden, awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
+}
+
+func expiredToken(s3 bool) *awserr.Error {
+	if s3 {
+		return awserr.WithStatus(http.StatusBadRequest, "ExpiredToken", "The provided token has expired.")
+	}
+	return awserr.WithStatus(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+}
+
+// Account returns the account of an access key: the account that issued an
+// IAM or temporary key, else the root key rules of AccountOf.
+func (a *auth) Account(accessKey string) string {
+	if a.sts != nil && strings.HasPrefix(accessKey, "ASIA") {
+		if _, _, acct, _, ok := a.sts.Lookup(accessKey); ok {
+			return acct
+		}
+	}
+	if a.iam != nil && strings.HasPrefix(accessKey, "AKIA") {
+		if _, acct, _, ok := a.iam.AccessKey(accessKey); ok {
+			return acct
+		}
+	}
+	return AccountOf(accessKey)
+}
+
+// principal returns the caller behind an access key, for policy
+// enforcement.
+func (a *auth) principal(accessKey, account string) (*policy.Principal, error) {
+	if accessKey == "" {
+		return &policy.Principal{Type: policy.Anonymous}, nil
+	}
+	if a.sts != nil {
+		if _, _, _, expired, ok := a.sts.Lookup(accessKey); ok {
+			if expired {
+				return nil, expiredToken(false)
+			}
+			if p, ok := a.sts.Principal(accessKey); ok {
+				return p, nil
+			}
+			return nil, expiredToken(false)
+		}
+	}
+	if a.iam != nil {
+		if _, _, active, ok := a.iam.AccessKey(accessKey); ok {
+			if !active {
+				return nil, invalidToken(false)
+			}
+			if p, ok := a.iam.KeyPrincipal(accessKey); ok {
+				return p, nil
+			}
+			return nil, invalidToken(false)
+		}
+	}
+	if strings.HasPrefix(accessKey, "ASIA") && accessKey != a.rootKey {
+		return nil, invalidToken(false)
+	}
+	return &policy.Principal{Type: policy.Root, ARN: "arn:aws:iam::" + account + ":root", Account: account, UserID: account}, nil
+}
+
+// authorizer returns the gateway's policy enforcement for mode, or nil
+// when it is off.
+func (a *auth) authorizer(mode enforce.Mode, logger *slog.Logger) gateway.Authorizer {
+	if mode == enforce.Off {
+		return nil
+	}
+	e := &enforce.Enforcer{Mode: mode, Logger: logger, Principal: a.principal, ResourcePolicies: map[string]enforce.ResourcePolicyFunc{}}
+	if a.clock != nil {
+		e.Now = a.clock.Now
+	}
+	if a.iam != nil {
+		e.ResourcePolicies["sts"] = func(account, arn string) (*policy.Policy, string) {
+			parts := strings.SplitN(arn, ":", 6)
+			if len(parts) != 6 {
+				return nil, ""
+			}
+			_, trust, _, ok := a.iam.RolePrincipal(parts[4], arn)
+			if !ok {
+				return nil, parts[4]
+			}
+			return trust, parts[4]
+		}
+	}
+	return e
+}
