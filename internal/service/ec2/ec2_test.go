@@ -451,3 +451,123 @@ func pidOfInit(t *testing.T, id string) int {
 	}
 	return pgid
 }
+
+func TestLaunchTemplatesCloudConfigAndProfile(t *testing.T) {
+	needTools(t, "curl")
+	c, _ := client(t)
+	ctx := context.Background()
+	cloud := `#cloud-config
+write_files:
+  - path: /etc/app/greeting
+    content: |
+      hello from cloud-config
+runcmd:
+  - cat "$OVERCAST_INSTANCE_ROOT/etc/app/greeting"
+  - [ sh, -c, 'echo "role: $(curl -s ${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/meta-data/iam/security-credentials/)"' ]
+  - 'echo "env key= ${AWS_ACCESS_KEY_ID:-none}"'
+`
+	lt, err := c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String("app"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{
+			ImageId: aws.String("ami-0overcast00000001"), InstanceType: types.InstanceTypeT3Micro,
+			UserData: userData("echo version one\n"),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ltID := aws.ToString(lt.LaunchTemplate.LaunchTemplateId)
+	_, err = c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("app"), LaunchTemplateData: &types.RequestLaunchTemplateData{}})
+	if code := apiCode(t, err); code != "InvalidLaunchTemplateName.AlreadyExistsException" {
+		t.Errorf("duplicate template: %s", code)
+	}
+	v2, err := c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(ltID), SourceVersion: aws.String("1"), VersionDescription: aws.String("cloud"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{
+			UserData:           userData(cloud),
+			IamInstanceProfile: &types.LaunchTemplateIamInstanceProfileSpecificationRequest{Name: aws.String("app-role")},
+		},
+	})
+	if err != nil || aws.ToInt64(v2.LaunchTemplateVersion.VersionNumber) != 2 {
+		t.Fatalf("version 2: %+v %v", v2, err)
+	}
+	if aws.ToString(v2.LaunchTemplateVersion.LaunchTemplateData.ImageId) != "ami-0overcast00000001" {
+		t.Errorf("version 2 did not inherit the image: %+v", v2.LaunchTemplateVersion.LaunchTemplateData)
+	}
+	vers, err := c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("app"), Versions: []string{"$Latest", "$Default"}})
+	if err != nil || len(vers.LaunchTemplateVersions) != 2 {
+		t.Fatalf("versions: %+v %v", vers, err)
+	}
+	if _, err := c.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(ltID), DefaultVersion: aws.String("2")}); err != nil {
+		t.Fatal(err)
+	}
+	lts, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"app"}})
+	if err != nil || aws.ToInt64(lts.LaunchTemplates[0].DefaultVersionNumber) != 2 || aws.ToInt64(lts.LaunchTemplates[0].LatestVersionNumber) != 2 {
+		t.Fatalf("templates: %+v %v", lts, err)
+	}
+	_, err = c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(ltID), Version: aws.String("7")}})
+	if code := apiCode(t, err); code != "InvalidLaunchTemplateId.VersionNotFound" {
+		t.Errorf("missing version: %s", code)
+	}
+	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("app")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	in := waitState(t, c, id, types.InstanceStateNameRunning)
+	if !strings.HasSuffix(aws.ToString(in.IamInstanceProfile.Arn), ":instance-profile/app-role") {
+		t.Errorf("profile = %+v", in.IamInstanceProfile)
+	}
+	eventually(t, "cloud-config output", func() bool { return strings.Contains(console(t, c, id), "[overcast] user data exited") })
+	out := console(t, c, id)
+	for _, want := range []string{"hello from cloud-config", "role: app-role", "env key= none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := c.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{ltID}})
+	if code := apiCode(t, err); code != "InvalidLaunchTemplateId.NotFound" {
+		t.Errorf("deleted template: %s", code)
+	}
+}
+
+func TestCLIDescribeInstances(t *testing.T) {
+	c, srv := client(t)
+	ctx := context.Background()
+	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String("ami-0overcast00000003"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("role"), Value: aws.String("cli")}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	waitState(t, c, id, types.InstanceStateNameRunning)
+	for _, cli := range awstest.CLIs(t) {
+		t.Run(cli.Name, func(t *testing.T) {
+			cmd := exec.Command(cli.Path, "--endpoint-url", srv.URL(), "ec2", "describe-instances",
+				"--filters", "Name=tag:role,Values=cli", "Name=instance-state-name,Values=running",
+				"--query", "Reservations[].Instances[].[InstanceId,State.Name,Placement.AvailabilityZone]", "--output", "text")
+			cmd.Env = awstest.ClientEnv(t, "test", "test")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			f := strings.Fields(string(out))
+			if len(f) != 3 || f[0] != id || f[1] != "running" || !strings.HasPrefix(f[2], "us-east-1") {
+				t.Errorf("describe-instances printed %q", out)
+			}
+			cmd = exec.Command(cli.Path, "--endpoint-url", srv.URL(), "ec2", "describe-instances", "--instance-ids", "i-0123456789abcdef0")
+			cmd.Env = awstest.ClientEnv(t, "test", "test")
+			out, err = cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "InvalidInstanceID.NotFound") {
+				t.Errorf("missing instance: %v %s", err, out)
+			}
+		})
+	}
+}
