@@ -23,6 +23,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/metrics"
+	"github.com/overcast-dev/overcast/internal/policy/enforce"
 	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
@@ -30,7 +31,9 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/sns"
+	"github.com/overcast-dev/overcast/internal/service/iam"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
+	"github.com/overcast-dev/overcast/internal/service/sts"
 	"github.com/overcast-dev/overcast/internal/storage"
 	"github.com/overcast-dev/overcast/internal/storage/disk"
 	"github.com/overcast-dev/overcast/internal/storage/memory"
@@ -61,6 +64,13 @@ type Config struct {
 	Logger *slog.Logger
 	// NoSync skips fsync in the disk store (tests only).
 	NoSync bool
+	// IAM is the policy enforcement mode: "off" (default), "soft" (evaluate
+	// and log every decision, allow everything) or "strict" (deny what IAM
+	// would deny).
+	IAM string
+	// Clock, when set, replaces the real clock for time-based behaviour
+	// (tests step it instead of sleeping).
+	Clock clock.Clock
 	// S3RateLimit enables S3's per-prefix request rates (3,500 writes and
 	// 5,500 reads per second per prefix; excess answers 503 SlowDown).
 	S3RateLimit bool
@@ -83,6 +93,10 @@ type parts struct {
 	cloudwatch *cloudwatch.Service
 	// sqs is the SQS service once built, for services that deliver to queues.
 	sqs *sqs.Service
+	// iam and sts are the identity services once built: the gateway asks
+	// them who a caller is and what it may do.
+	iam *iam.Service
+	sts *sts.Service
 	// sns is the SNS service once built, for services that publish to topics.
 	sns *sns.Service
 	// ec2 is EC2 once built: Auto Scaling launches and terminates through it,
@@ -223,12 +237,21 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	iamMode, err := enforce.ParseMode(cfg.IAM)
+	if err != nil {
+		return nil, err
+	}
 	mods, err := selectModules(cfg.Services)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, running: map[string]bool{}}
 	p := &parts{cfg: cfg, logger: logger, account: AccountOf, clock: clock.Real(), metrics: newMetricsSlot()}
+	if cfg.Clock != nil {
+		p.clock = cfg.Clock
+	}
+	a := newAuth(cfg.AccessKey, cfg.SecretKey)
+	p.account = a.Account
 	if cfg.Memory {
 		p.kv, p.blobs = memory.New(), memory.NewBlobs()
 	} else {
@@ -248,12 +271,14 @@ func New(cfg Config) (*Server, error) {
 	for _, m := range mods {
 		s.services = append(s.services, m.build(p))
 	}
+	a.iam, a.sts, a.clock = p.iam, p.sts, p.clock
 	s.gw, err = gateway.New(gateway.Config{
 		Logger:        logger,
-		Auth:          newAuth(cfg.AccessKey, cfg.SecretKey),
+		Auth:          a,
 		Verify:        cfg.Auth == "verify",
 		DefaultRegion: cfg.Region,
 		Internal:      http.HandlerFunc(s.serveInternal),
+		Authorizer:    a.authorizer(iamMode, logger),
 	}, s.services, map[string]protocol.Codec{
 		protocol.RestJSON: rest.NewJSON(),
 		protocol.RestXML:  rest.NewXML(),

@@ -8,6 +8,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/elb"
 	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/sns"
+	"github.com/overcast-dev/overcast/internal/service/iam"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -28,8 +29,14 @@ func modules() []module {
 		return func(*parts) service.Service { return service.Pending(name, apis...) }
 	}
 	return []module{
-		{name: "sts", build: func(p *parts) service.Service { return sts.New(p.account) }},
-		{name: "iam", build: pending("iam", "iam")},
+		{name: "iam", build: func(p *parts) service.Service {
+			p.iam = iam.New(p.kv, p.clock)
+			return p.iam
+		}},
+		{name: "sts", deps: []string{"iam"}, build: func(p *parts) service.Service {
+			p.sts = sts.New(sts.Config{Account: p.account, KV: p.kv, Clock: p.clock, Directory: p.iam})
+			return p.sts
+		}},
 		{name: "s3", build: func(p *parts) service.Service {
 			return s3.New(s3Options(p))
 		}},
