@@ -93,7 +93,7 @@ func (s *Service) createBucket(req *service.Request) (map[string]any, error) {
 	key := scopeOf(req).Key(tagBucket, name)
 	err := s.kv.Update(func(tx storage.Tx) error {
 		var cur bucketRecord
-		found, err := getJSON(tx, key, &cur)
+		found, err := getRec(tx, key, &cur)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (s *Service) createBucket(req *service.Request) (map[string]any, error) {
 			}
 			return s3err(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", "BucketName", name)
 		}
-		return putJSON(tx, key, &b)
+		return putRec(tx, key, &b)
 	})
 	if err != nil && err != errAlreadyOwnedLegacy {
 		return nil, err
@@ -165,7 +165,7 @@ func (s *Service) listBuckets(req *service.Request) (map[string]any, error) {
 		var ierr error
 		err := tx.Scan(start, end, func(k, v []byte) bool {
 			var b bucketRecord
-			if ierr = jsonUnmarshal(v, &b); ierr != nil {
+			if ierr = decodeRec(v, &b); ierr != nil {
 				return false
 			}
 			if b.Account != req.Account || (regionFilter != "" && b.Region != regionFilter) || b.Name == token {
@@ -210,7 +210,7 @@ func (s *Service) deleteBucket(req *service.Request) (map[string]any, error) {
 	var blobs []string
 	err := s.kv.Update(func(tx storage.Tx) error {
 		var b bucketRecord
-		found, err := getJSON(tx, sc.Key(tagBucket, name), &b)
+		found, err := getRec(tx, sc.Key(tagBucket, name), &b)
 		if err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (s *Service) deleteBucket(req *service.Request) (map[string]any, error) {
 				keys = append(keys, k)
 				if tagName == tagPart {
 					var p partRecord
-					if jsonUnmarshal(v, &p) == nil {
+					if decodeRec(v, &p) == nil {
 						blobs = append(blobs, p.Blob)
 					}
 				}

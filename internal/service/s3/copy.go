@@ -75,24 +75,21 @@ func (s *Service) readSource(req *service.Request) (*bucketRecord, *objectRecord
 	return b, o, nil
 }
 
-// copyBlob copies [off, off+n) of a blob into a new one, computing its MD5
-// when want is set; a whole-blob copy of a file is done by the kernel.
-func (s *Service) copyBlob(src string, off, n int64, wantMD5 bool) (key, etag string, err error) {
+// copyBlob copies [off, off+n) of an object's body into a new blob,
+// computing its MD5 when want is set; a whole-blob copy of a file is done
+// by the kernel.
+func (s *Service) copyBlob(src *objectRecord, off, n int64, wantMD5 bool) (key, etag string, err error) {
 	key = newBlobKey()
 	var r io.Reader
-	if src == "" {
-		r = strings.NewReader("")
+	blob, err := s.openBody(src)
+	if err != nil {
+		return "", "", err
+	}
+	defer blob.Close()
+	if off == 0 && n == blob.Size() && !wantMD5 {
+		r = blob
 	} else {
-		blob, err := s.blobs.Open(src)
-		if err != nil {
-			return "", "", err
-		}
-		defer blob.Close()
-		if off == 0 && n == blob.Size() && !wantMD5 {
-			r = blob
-		} else {
-			r = io.NewSectionReader(blob, off, n)
-		}
+		r = io.NewSectionReader(blob, off, n)
 	}
 	h := md5.New()
 	if wantMD5 {
@@ -151,9 +148,12 @@ func (s *Service) copyObject(req *service.Request) (map[string]any, error) {
 		o.Tags = tags
 	}
 	multipart := len(src.Parts) > 0
-	blob, etag, err := s.copyBlob(src.Blob, 0, src.Size, multipart)
-	if err != nil {
-		return nil, err
+	blob, etag := "", ""
+	if src.Blob != "" {
+		blob, etag, err = s.copyBlob(src, 0, src.Size, multipart)
+		if err != nil {
+			return nil, err
+		}
 	}
 	o.Blob = blob
 	if multipart {
@@ -163,7 +163,7 @@ func (s *Service) copyObject(req *service.Request) (map[string]any, error) {
 		}
 	}
 	if alg := service.Str(req.Input, "ChecksumAlgorithm"); alg != "" && o.ChecksumAlg == "" {
-		if sum, err := s.blobChecksum(blob, alg); err == nil {
+		if sum, err := s.bodyChecksum(&o, alg); err == nil {
 			o.ChecksumAlg, o.Checksum, o.ChecksumType = strings.ToUpper(alg), sum, "FULL_OBJECT"
 		}
 	}
@@ -187,13 +187,13 @@ func (s *Service) copyObject(req *service.Request) (map[string]any, error) {
 	return out, nil
 }
 
-// blobChecksum computes a checksum of a stored blob.
-func (s *Service) blobChecksum(key, alg string) (string, error) {
+// bodyChecksum computes a checksum of an object's body.
+func (s *Service) bodyChecksum(o *objectRecord, alg string) (string, error) {
 	h, err := checksum.New(alg)
 	if err != nil {
 		return "", err
 	}
-	blob, err := s.blobs.Open(key)
+	blob, err := s.openBody(o)
 	if err != nil {
 		return "", err
 	}
@@ -210,7 +210,7 @@ func (s *Service) updateObject(req *service.Request, bucket, key, versionID stri
 	var out objectRecord
 	err := s.kv.Update(func(tx storage.Tx) error {
 		var b bucketRecord
-		found, err := getJSON(tx, sc.Key(tagBucket, bucket), &b)
+		found, err := getRec(tx, sc.Key(tagBucket, bucket), &b)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Service) updateObject(req *service.Request, bucket, key, versionID stri
 			return errAccessDenied()
 		}
 		k := sc.Key(tagObject, bucket, key)
-		found, err = getJSON(tx, k, &out)
+		found, err = getRec(tx, k, &out)
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func (s *Service) updateObject(req *service.Request, bucket, key, versionID stri
 				start, end := sc.Range(tagVersion, bucket, key)
 				tx.Scan(start, end, func(kk, v []byte) bool {
 					var r objectRecord
-					if jsonUnmarshal(v, &r) == nil && r.VersionID == "" {
+					if decodeRec(v, &r) == nil && r.VersionID == "" {
 						out, k, found = r, kk, true
 						return false
 					}
@@ -239,7 +239,7 @@ func (s *Service) updateObject(req *service.Request, bucket, key, versionID stri
 				})
 			} else if order, ok := orderOfVersion(versionID); ok {
 				k = sc.Key(tagVersion, bucket, key, order)
-				found, err = getJSON(tx, k, &out)
+				found, err = getRec(tx, k, &out)
 				if err != nil {
 					return err
 				}
@@ -260,7 +260,7 @@ func (s *Service) updateObject(req *service.Request, bucket, key, versionID stri
 		if err := fn(&out); err != nil {
 			return err
 		}
-		return putJSON(tx, k, &out)
+		return putRec(tx, k, &out)
 	})
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func (s *Service) deleteOne(req *service.Request, bucket, key, versionID string,
 	now := s.clk.Now().UTC()
 	order := orderKey(s.seq.next(now))
 	err := s.kv.Update(func(tx storage.Tx) error {
-		found, err := getJSON(tx, sc.Key(tagBucket, bucket), &b)
+		found, err := s.getBucket(tx, sc.Key(tagBucket, bucket), &b)
 		if err != nil {
 			return err
 		}
@@ -39,7 +39,7 @@ func (s *Service) deleteOne(req *service.Request, bucket, key, versionID string,
 		}
 		okey := sc.Key(tagObject, bucket, key)
 		var cur objectRecord
-		has, err := getJSON(tx, okey, &cur)
+		has, err := getRec(tx, okey, &cur)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (s *Service) deleteOne(req *service.Request, bucket, key, versionID string,
 		res.deleteMarker = true
 		res.event = "ObjectRemoved:DeleteMarkerCreated"
 		res.removed = marker
-		return putJSON(tx, okey, marker)
+		return putRec(tx, okey, marker)
 	})
 	if err != nil {
 		return nil, res, err
@@ -104,7 +104,7 @@ func (s *Service) deleteVersion(tx storage.Tx, sc storage.Scope, bucket, key, ve
 		var nk []byte
 		var next objectRecord
 		if err := tx.Scan(start, end, func(k, v []byte) bool {
-			if jsonUnmarshal(v, &next) == nil {
+			if decodeRec(v, &next) == nil {
 				nk = k
 			}
 			return false
@@ -115,7 +115,7 @@ func (s *Service) deleteVersion(tx storage.Tx, sc storage.Scope, bucket, key, ve
 			if err := tx.Delete(nk); err != nil {
 				return err
 			}
-			return putJSON(tx, okey, &next)
+			return putRec(tx, okey, &next)
 		}
 		return nil
 	}
@@ -125,7 +125,7 @@ func (s *Service) deleteVersion(tx storage.Tx, sc storage.Scope, bucket, key, ve
 		start, end := sc.Range(tagVersion, bucket, key)
 		if err := tx.Scan(start, end, func(k, v []byte) bool {
 			var r objectRecord
-			if jsonUnmarshal(v, &r) == nil && r.VersionID == "" {
+			if decodeRec(v, &r) == nil && r.VersionID == "" {
 				vk, rec = k, r
 				return false
 			}
@@ -139,7 +139,7 @@ func (s *Service) deleteVersion(tx storage.Tx, sc storage.Scope, bucket, key, ve
 			return errInvalidVersion(versionID)
 		}
 		k := sc.Key(tagVersion, bucket, key, order)
-		found, err := getJSON(tx, k, &rec)
+		found, err := getRec(tx, k, &rec)
 		if err != nil {
 			return err
 		}

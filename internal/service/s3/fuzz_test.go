@@ -73,8 +73,25 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Add(`[{"$b":"AAE="},{"a":{"$i":"x"}}]`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var v any
-		if jsonUnmarshal([]byte(s), &v) == nil {
+		if decodeRec([]byte(s), &v) == nil {
 			decodeValue(v)
+		}
+	})
+}
+
+func FuzzDecodeObject(f *testing.F) {
+	o := &objectRecord{Key: "k", VersionID: "v", Data: []byte("hi"), Size: 2, Modified: time.Unix(5, 0).UTC(),
+		Meta: map[string]string{"a": "b"}, Parts: []partInfo{{Size: 1, ETag: "e"}}, Tags: []tag{{"x", "y"}}}
+	f.Add(encodeObject(o))
+	f.Add([]byte("{}"))
+	f.Add([]byte{1, 200})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var o objectRecord
+		if decodeObject(b, &o) == nil && b[0] == objectFormat {
+			var again objectRecord
+			if err := decodeObject(encodeObject(&o), &again); err != nil {
+				t.Fatalf("re-encoded record does not decode: %v", err)
+			}
 		}
 	})
 }

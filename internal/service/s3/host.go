@@ -99,7 +99,7 @@ func (s *Service) globalBucket(name string) *bucketRecord {
 	var found bool
 	s.kv.View(func(tx storage.Tx) error {
 		var err error
-		found, err = getJSON(tx, partitionScope("aws").Key(tagBucket, name), &b)
+		found, err = s.getBucket(tx, partitionScope("aws").Key(tagBucket, name), &b)
 		return err
 	})
 	if !found {

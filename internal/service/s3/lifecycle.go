@@ -118,7 +118,7 @@ func (s *Service) runLifecycle(ctx context.Context) error {
 				return true
 			}
 			var b bucketRecord
-			if jsonUnmarshal(v, &b) != nil {
+			if decodeRec(v, &b) != nil {
 				return true
 			}
 			if doc, ok := b.config("lifecycle"); ok {
@@ -159,7 +159,7 @@ func (s *Service) applyRules(ctx context.Context, b *bucketRecord, rules []lcRul
 			start, end := sc.PrefixRange([]string{tagObject, b.Name}, r.prefix)
 			err := tx.Scan(start, end, func(k, v []byte) bool {
 				var o objectRecord
-				if jsonUnmarshal(v, &o) != nil || !r.matches(&o) {
+				if decodeRec(v, &o) != nil || !r.matches(&o) {
 					return true
 				}
 				if o.DeleteMarker {
@@ -179,7 +179,7 @@ func (s *Service) applyRules(ctx context.Context, b *bucketRecord, rules []lcRul
 					vs, ve := sc.Range(tagVersion, b.Name, o.Key)
 					tx.Scan(vs, ve, func(k, v []byte) bool {
 						var nv objectRecord
-						if jsonUnmarshal(v, &nv) != nil {
+						if decodeRec(v, &nv) != nil {
 							return true
 						}
 						if !now.Before(expiryTime(successor, r.noncurrentDays)) {
@@ -198,7 +198,7 @@ func (s *Service) applyRules(ctx context.Context, b *bucketRecord, rules []lcRul
 				us, ue := sc.Range(tagUpload, b.Name)
 				tx.Scan(us, ue, func(k, v []byte) bool {
 					var u uploadRecord
-					if jsonUnmarshal(v, &u) == nil && strings.HasPrefix(u.Key, r.prefix) && !now.Before(expiryTime(u.Initiated, r.abortDays)) {
+					if decodeRec(v, &u) == nil && strings.HasPrefix(u.Key, r.prefix) && !now.Before(expiryTime(u.Initiated, r.abortDays)) {
 						aborts = append(aborts, u.ID)
 					}
 					return true

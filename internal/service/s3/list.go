@@ -53,7 +53,7 @@ func walkKeys(tx storage.Tx, sc storage.Scope, bucket, prefix, delim, after stri
 			}
 			key := parts[2]
 			var rec objectRecord
-			if ierr = jsonUnmarshal(v, &rec); ierr != nil {
+			if ierr = decodeRec(v, &rec); ierr != nil {
 				return false
 			}
 			if delim != "" {
@@ -331,7 +331,7 @@ func (s *Service) listObjectVersions(req *service.Request) (map[string]any, erro
 			ok := true
 			tx.Scan(start, end, func(k, v []byte) bool {
 				var r objectRecord
-				if jsonUnmarshal(v, &r) != nil {
+				if decodeRec(v, &r) != nil {
 					return true
 				}
 				if skipping {
@@ -351,7 +351,7 @@ func (s *Service) listObjectVersions(req *service.Request) (map[string]any, erro
 		after := keyMarker
 		if vidMarker != "" {
 			var rec objectRecord
-			found, err := getJSON(tx, sc.Key(tagObject, bucket, keyMarker), &rec)
+			found, err := getRec(tx, sc.Key(tagObject, bucket, keyMarker), &rec)
 			if err != nil {
 				return err
 			}

@@ -67,7 +67,7 @@ func (s *Service) createMultipartUpload(req *service.Request) (map[string]any, e
 		u.ChecksumType = t
 	}
 	err = s.kv.Update(func(tx storage.Tx) error {
-		return putJSON(tx, scopeOf(req).Key(tagUpload, bucket, u.ID), &u)
+		return putRec(tx, scopeOf(req).Key(tagUpload, bucket, u.ID), &u)
 	})
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Service) readUpload(req *service.Request, bucket, id string) (*uploadRe
 	var found bool
 	err := s.kv.View(func(tx storage.Tx) error {
 		var err error
-		found, err = getJSON(tx, scopeOf(req).Key(tagUpload, bucket, id), &u)
+		found, err = getRec(tx, scopeOf(req).Key(tagUpload, bucket, id), &u)
 		return err
 	})
 	if err != nil {
@@ -123,11 +123,11 @@ func (s *Service) commitPart(req *service.Request, bucket, id string, p *partRec
 			return err
 		}
 		pk := sc.Key(tagPart, bucket, id, partKey(p.Number))
-		hadOld, err = getJSON(tx, pk, &old)
+		hadOld, err = getRec(tx, pk, &old)
 		if err != nil {
 			return err
 		}
-		return putJSON(tx, pk, p)
+		return putRec(tx, pk, p)
 	})
 	if err != nil {
 		return err
@@ -214,14 +214,14 @@ func (s *Service) uploadPartCopy(req *service.Request) (map[string]any, error) {
 		}
 		off, size = a, b-a+1
 	}
-	blob, etag, err := s.copyBlob(src.Blob, off, size, true)
+	blob, etag, err := s.copyBlob(src, off, size, true)
 	if err != nil {
 		return nil, err
 	}
 	p := &partRecord{Number: n, Blob: blob, Size: size, ETag: etag, Modified: s.clk.Now().UTC()}
 	if up.ChecksumAlg != "" {
 		p.Alg = up.ChecksumAlg
-		p.Checksum, _ = s.blobChecksum(blob, up.ChecksumAlg)
+		p.Checksum, _ = s.bodyChecksum(&objectRecord{Blob: blob}, up.ChecksumAlg)
 	}
 	if err := s.commitPart(req, bucket, id, p); err != nil {
 		s.deleteBlobs([]string{blob})
@@ -262,7 +262,7 @@ func (s *Service) parts(req *service.Request, bucket, id string) ([]partRecord, 
 		var ierr error
 		err := tx.Scan(start, end, func(k, v []byte) bool {
 			var p partRecord
-			if ierr = jsonUnmarshal(v, &p); ierr != nil {
+			if ierr = decodeRec(v, &p); ierr != nil {
 				return false
 			}
 			out = append(out, p)
@@ -349,7 +349,7 @@ func (s *Service) listMultipartUploads(req *service.Request) (map[string]any, er
 		start, end := scopeOf(req).Range(tagUpload, bucket)
 		return tx.Scan(start, end, func(k, v []byte) bool {
 			var u uploadRecord
-			if jsonUnmarshal(v, &u) == nil && strings.HasPrefix(u.Key, prefix) {
+			if decodeRec(v, &u) == nil && strings.HasPrefix(u.Key, prefix) {
 				ups = append(ups, u)
 			}
 			return true
@@ -465,7 +465,7 @@ func dropUploadTx(tx storage.Tx, sc storage.Scope, bucket, id string, blobs *[]s
 	var keys [][]byte
 	if err := tx.Scan(start, end, func(k, v []byte) bool {
 		var p partRecord
-		if jsonUnmarshal(v, &p) == nil {
+		if decodeRec(v, &p) == nil {
 			*blobs = append(*blobs, p.Blob)
 		}
 		keys = append(keys, k)
@@ -601,7 +601,7 @@ func (s *Service) commitCompleted(req *service.Request, bucket, id string, o *ob
 	var b bucketRecord
 	var garbage []string
 	err := s.kv.Update(func(tx storage.Tx) error {
-		found, err := getJSON(tx, sc.Key(tagBucket, bucket), &b)
+		found, err := s.getBucket(tx, sc.Key(tagBucket, bucket), &b)
 		if err != nil {
 			return err
 		}
@@ -614,7 +614,7 @@ func (s *Service) commitCompleted(req *service.Request, bucket, id string, o *ob
 		}
 		okey := sc.Key(tagObject, bucket, o.Key)
 		var cur objectRecord
-		has, err := getJSON(tx, okey, &cur)
+		has, err := getRec(tx, okey, &cur)
 		if err != nil {
 			return err
 		}
@@ -630,7 +630,7 @@ func (s *Service) commitCompleted(req *service.Request, bucket, id string, o *ob
 			return err
 		}
 		garbage = append(parts, g...)
-		return putJSON(tx, okey, o)
+		return putRec(tx, okey, o)
 	})
 	return &b, garbage, err
 }

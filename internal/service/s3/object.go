@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"hash"
 	"io"
@@ -21,8 +20,6 @@ import (
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/storage"
 )
-
-var jsonUnmarshal = json.Unmarshal
 
 const maxKeyLength = 1024
 
@@ -168,7 +165,7 @@ func openUpload(req *service.Request) (*uploadBody, error) {
 	return u, nil
 }
 
-// store writes the body into a new blob and returns its key.
+// storeBody writes the body into a new blob and returns its key.
 func (s *Service) storeBody(u *uploadBody) (string, error) {
 	key := newBlobKey()
 	if _, err := s.blobs.Put(key, u.hr); err != nil {
@@ -176,6 +173,51 @@ func (s *Service) storeBody(u *uploadBody) (string, error) {
 	}
 	return key, nil
 }
+
+// storeObjectBody stores a PUT body: a body of at most inlineMax bytes is
+// returned to be kept in the object's record (one KV write, no file);
+// anything larger streams into a new blob.
+func (s *Service) storeObjectBody(u *uploadBody, declared int64) (data []byte, blob string, err error) {
+	size := s.inlineMax + 1
+	if declared >= 0 && declared < int64(size) {
+		size = int(declared) + 1
+	}
+	buf := make([]byte, 0, size)
+	for len(buf) <= s.inlineMax {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := u.hr.Read(buf[len(buf):min(cap(buf), s.inlineMax+1)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			return buf, "", nil
+		}
+		if rerr != nil {
+			return nil, "", bodyError(rerr)
+		}
+	}
+	key := newBlobKey()
+	if _, err := s.blobs.Put(key, io.MultiReader(bytes.NewReader(buf), u.hr)); err != nil {
+		return nil, "", bodyError(err)
+	}
+	return nil, key, nil
+}
+
+// openBody opens the body of an object version.
+func (s *Service) openBody(o *objectRecord) (storage.Blob, error) {
+	if o.Blob == "" {
+		return &bytesBlob{Reader: bytes.NewReader(o.Data), data: o.Data}, nil
+	}
+	return s.blobs.Open(o.Blob)
+}
+
+// bytesBlob is an inline body as a storage.Blob.
+type bytesBlob struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (b *bytesBlob) Close() error { return nil }
 
 // bodyError maps a failure to store a request body to what S3 answers.
 func bodyError(err error) error {
@@ -315,11 +357,11 @@ func (s *Service) putObjectAs(req *service.Request, event string) (map[string]an
 	if err := s.checkRate(req, bucket, key, true); err != nil {
 		return nil, err
 	}
-	blob, err := s.storeBody(u)
+	data, blob, err := s.storeObjectBody(u, req.HTTP.ContentLength)
 	if err != nil {
 		return nil, err
 	}
-	o := &objectRecord{Key: key, Blob: blob, Size: u.hr.n, ETag: u.hr.etag(), StorageClass: sc, Tags: tags, Owner: req.Account}
+	o := &objectRecord{Key: key, Blob: blob, Data: data, Size: u.hr.n, ETag: u.hr.etag(), StorageClass: sc, Tags: tags, Owner: req.Account}
 	if sc == "STANDARD" {
 		o.StorageClass = ""
 	}
@@ -391,7 +433,7 @@ func (s *Service) commitObject(req *service.Request, bucket string, o *objectRec
 	var b bucketRecord
 	var garbage []string
 	err := s.kv.Update(func(tx storage.Tx) error {
-		found, err := getJSON(tx, sc.Key(tagBucket, bucket), &b)
+		found, err := s.getBucket(tx, sc.Key(tagBucket, bucket), &b)
 		if err != nil {
 			return err
 		}
@@ -403,7 +445,7 @@ func (s *Service) commitObject(req *service.Request, bucket string, o *objectRec
 		}
 		var cur objectRecord
 		okey := sc.Key(tagObject, bucket, o.Key)
-		has, err := getJSON(tx, okey, &cur)
+		has, err := getRec(tx, okey, &cur)
 		if err != nil {
 			return err
 		}
@@ -418,7 +460,7 @@ func (s *Service) commitObject(req *service.Request, bucket string, o *objectRec
 		if err != nil {
 			return err
 		}
-		return putJSON(tx, okey, o)
+		return putRec(tx, okey, o)
 	})
 	if err != nil {
 		return nil, err
@@ -448,7 +490,7 @@ func (s *Service) retire(tx storage.Tx, sc storage.Scope, b *bucketRecord, bucke
 		var nullRec objectRecord
 		if err := tx.Scan(start, end, func(k, v []byte) bool {
 			var r objectRecord
-			if jsonUnmarshal(v, &r) == nil && r.VersionID == "" {
+			if decodeRec(v, &r) == nil && r.VersionID == "" {
 				nullKey, nullRec = k, r
 				return false
 			}
@@ -466,7 +508,7 @@ func (s *Service) retire(tx storage.Tx, sc storage.Scope, b *bucketRecord, bucke
 	if cur != nil {
 		if cur.VersionID == "" && b.Versioning == "Suspended" {
 			garbage = append(garbage, cur.Blob)
-		} else if err := putJSON(tx, sc.Key(tagVersion, bucket, cur.Key, cur.Order), cur); err != nil {
+		} else if err := putRec(tx, sc.Key(tagVersion, bucket, cur.Key, cur.Order), cur); err != nil {
 			return nil, err
 		}
 	}
@@ -503,7 +545,7 @@ func (s *Service) readObject(req *service.Request, b *bucketRecord, key, version
 	var found bool
 	err := s.kv.View(func(tx storage.Tx) error {
 		var err error
-		found, err = getJSON(tx, sc.Key(tagObject, b.Name, key), &o)
+		found, err = getRec(tx, sc.Key(tagObject, b.Name, key), &o)
 		if err != nil || versionID == "" || (found && o.wireVersion() == versionID) {
 			return err
 		}
@@ -512,7 +554,7 @@ func (s *Service) readObject(req *service.Request, b *bucketRecord, key, version
 			start, end := sc.Range(tagVersion, b.Name, key)
 			return tx.Scan(start, end, func(k, v []byte) bool {
 				var r objectRecord
-				if jsonUnmarshal(v, &r) == nil && r.VersionID == "" {
+				if decodeRec(v, &r) == nil && r.VersionID == "" {
 					o, found = r, true
 					return false
 				}
@@ -523,7 +565,7 @@ func (s *Service) readObject(req *service.Request, b *bucketRecord, key, version
 		if !ok {
 			return errInvalidVersion(versionID)
 		}
-		found, err = getJSON(tx, sc.Key(tagVersion, b.Name, key, order), &o)
+		found, err = getRec(tx, sc.Key(tagVersion, b.Name, key, order), &o)
 		if found && o.VersionID != versionID {
 			found = false
 		}
@@ -692,15 +734,12 @@ func (s *Service) serveObject(req *service.Request, head bool) (map[string]any, 
 		if head {
 			return out, nil
 		}
-		var blob storage.Blob
-		if o.Blob != "" {
-			blob, err = s.blobs.Open(o.Blob)
-			if isNotFound(err) && attempt < 5 {
-				continue // replaced between reading the metadata and opening it
-			}
-			if err != nil {
-				return nil, err
-			}
+		blob, err := s.openBody(o)
+		if isNotFound(err) && attempt < 5 {
+			continue // replaced between reading the metadata and opening it
+		}
+		if err != nil {
+			return nil, err
 		}
 		s.countBytes(req, bucket, "BytesDownloaded", n)
 		out["Body"] = &protocol.Stream{Body: &blobBody{blob: blob, off: start, n: n}, Length: n, Status: status}
@@ -802,6 +841,10 @@ func (b *blobBody) Read(p []byte) (int, error) {
 func (b *blobBody) WriteTo(w io.Writer) (int64, error) {
 	if b.blob == nil || b.n == 0 {
 		return 0, nil
+	}
+	if bb, ok := b.blob.(*bytesBlob); ok && b.rd == nil {
+		n, err := w.Write(bb.data[b.off : b.off+b.n])
+		return int64(n), err
 	}
 	if f, ok := b.blob.(storage.Filer); ok && b.rd == nil {
 		if rf, ok := w.(io.ReaderFrom); ok {

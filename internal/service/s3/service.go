@@ -30,6 +30,9 @@ type Options struct {
 	Secret func(accessKey string) (string, bool)
 	// Account maps an access key to its account (for POST uploads).
 	Account func(accessKey string) string
+	// InlineMax is the largest object body kept inside its metadata record
+	// instead of a blob file (0 means 4 KiB; negative disables inlining).
+	InlineMax int
 	// RateLimit enables S3's per-prefix request rates (3,500 writes and
 	// 5,500 reads per second per prefix, excess answered 503 SlowDown).
 	RateLimit bool
@@ -37,16 +40,18 @@ type Options struct {
 
 // Service is the S3 service.
 type Service struct {
-	kv      storage.KV
-	blobs   storage.Blobs
-	clk     clock.Clock
-	log     *slog.Logger
-	sink    NotificationSink
-	metrics metrics.Publisher
-	rate    *rateLimiter
-	seq     versionSeq
-	secret  func(string) (string, bool)
-	account func(string) string
+	kv        storage.KV
+	blobs     storage.Blobs
+	clk       clock.Clock
+	log       *slog.Logger
+	sink      NotificationSink
+	metrics   metrics.Publisher
+	rate      *rateLimiter
+	seq       versionSeq
+	buckets   bucketCache
+	secret    func(string) (string, bool)
+	inlineMax int
+	account   func(string) string
 
 	mgr  *controller.Manager
 	once sync.Once
@@ -57,6 +62,14 @@ func New(opt Options) *Service {
 	s := &Service{kv: opt.KV, blobs: opt.Blobs, clk: opt.Clock, log: opt.Logger, sink: opt.Sink, metrics: opt.Metrics, secret: opt.Secret, account: opt.Account}
 	if s.clk == nil {
 		s.clk = clock.Real()
+	}
+	switch {
+	case opt.InlineMax == 0:
+		s.inlineMax = 4 << 10
+	case opt.InlineMax < 0:
+		s.inlineMax = -1
+	default:
+		s.inlineMax = opt.InlineMax
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -139,7 +152,7 @@ func (s *Service) lookupBucket(req *service.Request, name string) (*bucketRecord
 	var found bool
 	err := s.kv.View(func(tx storage.Tx) error {
 		var err error
-		found, err = getJSON(tx, partitionScope(service.Partition(req.Region)).Key(tagBucket, name), &b)
+		found, err = s.getBucket(tx, partitionScope(service.Partition(req.Region)).Key(tagBucket, name), &b)
 		return err
 	})
 	if err != nil {
@@ -162,7 +175,7 @@ func (s *Service) updateBucket(req *service.Request, name string, fn func(b *buc
 	key := partitionScope(service.Partition(req.Region)).Key(tagBucket, name)
 	return s.kv.Update(func(tx storage.Tx) error {
 		var b bucketRecord
-		found, err := getJSON(tx, key, &b)
+		found, err := getRec(tx, key, &b)
 		if err != nil {
 			return err
 		}
@@ -175,7 +188,7 @@ func (s *Service) updateBucket(req *service.Request, name string, fn func(b *buc
 		if err := fn(&b); err != nil {
 			return err
 		}
-		return putJSON(tx, key, &b)
+		return putRec(tx, key, &b)
 	})
 }
 

@@ -83,6 +83,7 @@ type objectRecord struct {
 	Order        string            `json:"o,omitempty"`
 	DeleteMarker bool              `json:"dm,omitempty"`
 	Blob         string            `json:"b,omitempty"`
+	Data         []byte            `json:"d,omitempty"` // the body of a small object, kept inline
 	Size         int64             `json:"s"`
 	ETag         string            `json:"e,omitempty"` // quoted
 	Modified     time.Time         `json:"m"`
@@ -152,7 +153,9 @@ type partRecord struct {
 
 func partKey(n int64) string { return fmt.Sprintf("%05d", n) }
 
-func getJSON(tx storage.Tx, key []byte, v any) (bool, error) {
+// getRec reads the record under key into v; found is false when there is
+// none.
+func getRec(tx storage.Tx, key []byte, v any) (bool, error) {
 	b, err := tx.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -160,15 +163,28 @@ func getJSON(tx storage.Tx, key []byte, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, json.Unmarshal(b, v)
+	return true, decodeRec(b, v)
 }
 
-func putJSON(tx storage.Tx, key []byte, v any) error {
+// putRec stores v under key: object records in their binary form, every
+// other record as JSON.
+func putRec(tx storage.Tx, key []byte, v any) error {
+	if o, ok := v.(*objectRecord); ok {
+		return tx.Put(key, encodeObject(o))
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	return tx.Put(key, b)
+}
+
+// decodeRec decodes a record stored by putRec.
+func decodeRec(b []byte, v any) error {
+	if o, ok := v.(*objectRecord); ok {
+		return decodeObject(b, o)
+	}
+	return json.Unmarshal(b, v)
 }
 
 // randomHex returns n random bytes in hex.

@@ -83,29 +83,18 @@ func (s *Service) websiteObject(b *bucketRecord, key string) (*objectRecord, sto
 	var found bool
 	s.kv.View(func(tx storage.Tx) error {
 		var err error
-		found, err = getJSON(tx, partitionScope(service.Partition(b.Region)).Key(tagObject, b.Name, key), &o)
+		found, err = getRec(tx, partitionScope(service.Partition(b.Region)).Key(tagObject, b.Name, key), &o)
 		return err
 	})
 	if !found || o.DeleteMarker {
 		return nil, nil
 	}
-	if o.Blob == "" {
-		return &o, nopBlob{}
-	}
-	blob, err := s.blobs.Open(o.Blob)
+	blob, err := s.openBody(&o)
 	if err != nil {
 		return nil, nil
 	}
 	return &o, blob
 }
-
-type nopBlob struct{ io.Reader }
-
-func (nopBlob) Read([]byte) (int, error)          { return 0, io.EOF }
-func (nopBlob) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
-func (nopBlob) Seek(int64, int) (int64, error)    { return 0, nil }
-func (nopBlob) Close() error                      { return nil }
-func (nopBlob) Size() int64                       { return 0 }
 
 func writeObject(w http.ResponseWriter, r *http.Request, o *objectRecord, blob storage.Blob, status int) {
 	defer blob.Close()
