@@ -30,6 +30,11 @@ func newLambda(p *parts) service.Service {
 		opts = append(opts, lambda.WithQueueSource(sqsSource{p.sqs}))
 	}
 	opts = append(opts, lambda.WithDestination(lambdaDest{p}))
+	// CloudWatch Logs: once parts carries the logs service (p.logs, with
+	// PutEvents), add
+	//	lambda.WithLogSink(logSink{p.logs})
+	// where logSink.PutLogEvents converts []lambda.LogEvent to []logs.Event
+	// and calls p.logs.PutEvents(context.Background(), ...).
 	return lambda.New(p.kv, p.blobs, opts...)
 }
 
