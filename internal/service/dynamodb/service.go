@@ -122,7 +122,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.ttlStop = make(chan struct{})
 	s.ttlDone = make(chan struct{})
-	go s.ttlLoop()
+	go s.ttlLoop(s.ttlStop, s.ttlDone)
 	return nil
 }
 
@@ -132,6 +132,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	close(s.ttlStop)
+	s.ttlStop = nil
 	select {
 	case <-s.ttlDone:
 	case <-ctx.Done():

@@ -9,13 +9,13 @@ import (
 // ttlInterval is how often the TTL controller sweeps tables.
 const ttlInterval = 10 * time.Second
 
-func (s *Service) ttlLoop() {
-	defer close(s.ttlDone)
+func (s *Service) ttlLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	tk := s.clock.NewTicker(ttlInterval)
 	defer tk.Stop()
 	for {
 		select {
-		case <-s.ttlStop:
+		case <-stop:
 			return
 		case <-tk.C():
 			s.sweep()
