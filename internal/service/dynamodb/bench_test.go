@@ -18,7 +18,7 @@ func benchService(b *testing.B) (*Service, func(op string, in map[string]any) (m
 	_, err := call("CreateTable", map[string]any{
 		"TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
 		"AttributeDefinitions": []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}, map[string]any{"AttributeName": "sk", "AttributeType": "N"}},
-		"KeySchema": []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}, map[string]any{"AttributeName": "sk", "KeyType": "RANGE"}},
+		"KeySchema":            []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}, map[string]any{"AttributeName": "sk", "KeyType": "RANGE"}},
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -39,9 +39,9 @@ func TestNumKeyOrder(t *testing.T) {
 		case 0:
 			s = big.NewInt(rng.Int63n(1000) - 500).String()
 		case 1:
-			s = big.NewFloat(rng.NormFloat64() * 1e6).Text('g', 10)
+			s = big.NewFloat(rng.NormFloat64()*1e6).Text('g', 10)
 		case 2:
-			s = big.NewFloat(rng.NormFloat64() * 1e-6).Text('g', 12)
+			s = big.NewFloat(rng.NormFloat64()*1e-6).Text('g', 12)
 		default:
 			s = big.NewFloat(rng.NormFloat64()).Text('f', rng.Intn(8))
 		}
