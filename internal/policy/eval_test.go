@@ -167,15 +167,15 @@ func TestEvaluateTable(t *testing.T) {
 	add(evalCase{name: "resource policy other action", principal: user("u"), action: "s3:PutObject", resPolicy: rpUser, want: ImplicitDenyIdentity})
 	add(evalCase{name: "service principal allowed by resource policy", principal: &Principal{Type: ServicePrincipal, ARN: "sns.amazonaws.com"}, action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:" + acct + ":q",
 		resPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:` + acct + `:t"}}}]}`,
-		ctx: Context{"aws:sourcearn": {"arn:aws:sns:us-east-1:" + acct + ":t"}}, want: Allowed})
+		ctx:       Context{"aws:sourcearn": {"arn:aws:sns:us-east-1:" + acct + ":t"}}, want: Allowed})
 	add(evalCase{name: "service principal wrong source arn", principal: &Principal{Type: ServicePrincipal, ARN: "sns.amazonaws.com"}, action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:" + acct + ":q",
 		resPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:` + acct + `:t"}}}]}`,
-		ctx: Context{"aws:sourcearn": {"arn:aws:sns:us-east-1:" + acct + ":evil"}}, want: ImplicitDenyResource})
+		ctx:       Context{"aws:sourcearn": {"arn:aws:sns:us-east-1:" + acct + ":evil"}}, want: ImplicitDenyResource})
 	add(evalCase{name: "other service principal", principal: &Principal{Type: ServicePrincipal, ARN: "events.amazonaws.com"}, action: "sqs:SendMessage", resource: "*",
 		resPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`, want: ImplicitDenyResource})
 	add(evalCase{name: "source account condition", principal: &Principal{Type: ServicePrincipal, ARN: "s3.amazonaws.com"}, action: "sns:Publish", resource: "*",
 		resPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sns:Publish","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"` + acct + `"}}}]}`,
-		ctx: Context{"aws:sourceaccount": {acct}}, want: Allowed})
+		ctx:       Context{"aws:sourceaccount": {acct}}, want: Allowed})
 
 	// Cross-account: both sides must allow.
 	xUser := func(pols ...string) *Principal {
