@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/overcast-dev/overcast/internal/awstest"
 )
@@ -15,7 +16,11 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = env
+	began := time.Now()
 	out, err := cmd.CombinedOutput()
+	if testing.Verbose() {
+		t.Logf("%v: %v", args, time.Since(began))
+	}
 	if err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
@@ -62,14 +67,8 @@ func TestCLIs(t *testing.T) {
 			if !strings.Contains(head, `"ContentLength": 5`) {
 				t.Errorf("head-object: %s", head)
 			}
-			aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging", `TagSet=[{Key=env,Value=test}]`)
-			if s := aws("s3api", "get-bucket-tagging", "--bucket", bucket); !strings.Contains(s, `"env"`) {
-				t.Errorf("tagging: %s", s)
-			}
 			aws("s3", "rm", "--recursive", "s3://"+bucket+"/data")
-			if s := aws("s3", "ls", "--recursive", "s3://"+bucket); strings.TrimSpace(s) != "" {
-				t.Errorf("after rm: %s", s)
-			}
+			// rb without --force fails unless rm left the bucket empty.
 			aws("s3", "rb", "s3://"+bucket)
 		})
 	}
