@@ -402,6 +402,9 @@ func (s *Service) createTable(r *service.Request) (map[string]any, error) {
 	if sse, ok := in["SSESpecification"].(map[string]any); ok && service.Bool(sse, "Enabled") {
 		m.SSE = true
 		m.SSEKey = service.Str(sse, "KMSMasterKeyId")
+		if m.SSEKey == "" {
+			m.SSEKey = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", service.Partition(r.Region), r.Region, r.Account, uuid())
+		}
 	}
 	m.Protect = service.Bool(in, "DeletionProtectionEnabled")
 	m.Class = service.Str(in, "TableClass")
@@ -512,11 +515,7 @@ func (s *Service) describe(t *table, status string) map[string]any {
 		d["LatestStreamArn"] = t.stream.arn
 	}
 	if m.SSE {
-		key := m.SSEKey
-		if key == "" {
-			key = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", service.Partition(t.scope.Region), t.scope.Region, t.scope.Account, uuid())
-		}
-		d["SSEDescription"] = map[string]any{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key}
+		d["SSEDescription"] = map[string]any{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": m.SSEKey}
 	}
 	return d
 }
