@@ -56,11 +56,17 @@ func (s *Service) ServeHost(w http.ResponseWriter, r *http.Request) bool {
 	case hostVirtual:
 		rewritePath(r, bucket)
 	}
+	// Path-style data-plane requests are S3's only when they name a bucket
+	// that exists: other services' OPTIONS and form POSTs pass through.
+	s3Host := kind != hostPath
 	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
-		return s.servePreflight(w, r)
+		if b, _ := splitPath(r.URL.EscapedPath()); s3Host || s.globalBucket(b) != nil {
+			return s.servePreflight(w, r)
+		}
+		return false
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && r.URL.RawQuery == "" {
-		if b, key := splitPath(r.URL.EscapedPath()); b != "" && key == "" {
+		if b, key := splitPath(r.URL.EscapedPath()); b != "" && key == "" && (s3Host || s.globalBucket(b) != nil) {
 			return s.servePostUpload(w, r, b)
 		}
 	}

@@ -382,25 +382,3 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("get notification: %+v %v", nc, err)
 	}
 }
-
-func TestRateLimit(t *testing.T) {
-	srv := start(t, withRateLimit())
-	c := srv.client()
-	mustBucket(t, c, "bkt")
-	put(t, c, "bkt", "p/k", "x")
-	slow := 0
-	for i := 0; i < 6000 && slow == 0; i++ {
-		_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("p/k")})
-		if err != nil {
-			if !strings.Contains(err.Error(), "503") {
-				t.Fatal(err)
-			}
-			slow++
-		}
-	}
-	if slow == 0 {
-		t.Skip("the machine is too slow to exceed 5,500 reads per second")
-	}
-	// Another prefix is unaffected.
-	put(t, c, "bkt", "q/k", "x")
-}
