@@ -82,8 +82,10 @@
 //     seconds; terminated instances stay visible for Options.TerminatedRetention
 //     (an hour, as AWS).
 //   - User data runs on every boot (start and reboot), not only the first.
-//     cloud-config supports write_files (path, content, encoding b64 or gzip
-//     not at all, permissions, append) and runcmd; absolute write_files paths
+//     cloud-config supports write_files (path, content, encoding b64, gzip
+//     or gz+b64, permissions, append), bootcmd and runcmd, in the YAML
+//     subset cloud-config documents use (block mappings and sequences, plain,
+//     quoted and block scalars, flow sequences); absolute write_files paths
 //     are written under the instance's directory (OVERCAST_INSTANCE_ROOT)
 //     rather than over the host's files; other modules are ignored. Gzipped
 //     user data is decompressed; MIME multi-part user data is not supported.

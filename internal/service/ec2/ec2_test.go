@@ -280,7 +280,7 @@ echo "endpoint $AWS_ENDPOINT_URL"
 	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{
 		ImageId: aws.String("ami-0overcast00000001"), InstanceType: types.InstanceTypeT3Micro,
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: userData(script),
-		Placement: &types.Placement{AvailabilityZone: aws.String("us-east-1b")},
+		Placement:         &types.Placement{AvailabilityZone: aws.String("us-east-1b")},
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web-1")}}}},
 	})
 	if err != nil {
@@ -418,7 +418,9 @@ func TestStopStartRebootAndCrash(t *testing.T) {
 	if _, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reboot's output", func() bool { return strings.Contains(console(t, c, id), "boot ") && instance(t, c, id).State.Name == types.InstanceStateNameRunning })
+	eventually(t, "the reboot's output", func() bool {
+		return strings.Contains(console(t, c, id), "boot ") && instance(t, c, id).State.Name == types.InstanceStateNameRunning
+	})
 
 	// Killing the instance's processes is an instance-initiated shutdown.
 	pgid := pidOfInit(t, id2)
