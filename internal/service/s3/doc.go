@@ -4,14 +4,26 @@
 // lifecycle expiration, static website hosting, CORS and virtual-hosted,
 // accelerate and website host names.
 //
-// Object metadata lives in the KV store and bodies in the blob store: every
-// version gets a fresh random blob key (never derived from the object key),
+// Object metadata lives in the KV store (in a compact binary record) and
+// bodies in the blob store: every version gets a fresh random blob key
+// (never derived from the object key, so no key can reach outside the data
+// directory),
 // the body is streamed into it while its MD5 ETag and any declared checksum
 // are computed in the same pass, and only then is the metadata committed.
 // A blob that is replaced is deleted after the commit; readers that opened
 // it keep reading what they opened, so no reader sees a torn object and the
 // last complete write wins. GET bodies are handed to the HTTP server as files,
-// so the kernel sends them (sendfile).
+// so the kernel sends them (sendfile). Bodies of at most Options.InlineMax
+// bytes (4 KiB) are kept inside the object's record instead: one KV write
+// per small PUT, no file. Decoded bucket records are cached next to the
+// bytes they came from and reused only while the stored bytes are unchanged.
+//
+// The request-rate mode (Options.RateLimit, `overcast --s3-rate-limit`)
+// admits 3,500 writes (PUT, COPY, POST, DELETE) and 5,500 reads (GET, HEAD,
+// LIST) per second per bucket prefix and answers the excess with
+// 503 SlowDown, as S3 does before it scales a prefix out; the SDKs retry
+// SlowDown with backoff, so a client that pushes too hard slows down
+// rather than fails.
 //
 // # Fidelity
 //
@@ -35,10 +47,15 @@
 //     whatever NotificationSink the server wires (SQS, SNS); a failed delivery
 //     is logged and dropped. Putting a notification configuration sends
 //     s3:TestEvent to each destination, as S3 does.
-//   - The opt-in request-rate mode admits 3,500 writes and 5,500 reads per
-//     second per bucket prefix (the key up to its last '/') with token buckets
-//     and answers 503 SlowDown beyond; S3 scales partitions over time, this
-//     does not.
+//   - The request-rate mode counts prefixes as the key up to its last '/'
+//     with token buckets holding one second's worth; S3 splits and scales
+//     partitions over time, this does not.
+//   - Lifecycle passes scan every object of the buckets that have rules.
+//   - A crash between storing a body and committing its metadata leaves an
+//     unreferenced blob file behind (never a visible half-object).
+//   - Presigned URLs and POST policies are checked with Signature Version 4
+//     only; SigV2 presigned URLs (botocore's default for some regions without
+//     signature_version="s3v4") are not accepted in verify mode.
 //   - Object Lock settings are stored and echoed, not enforced. Directory
 //     buckets, S3 Select, restore, inventory/analytics/metrics configurations
 //     and access points answer NotImplemented.
