@@ -30,6 +30,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
+	"github.com/overcast-dev/overcast/internal/service/logs"
 	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/iam"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
@@ -104,6 +105,8 @@ type parts struct {
 	ec2 *ec2.Service
 	// elb is Elastic Load Balancing once built (Auto Scaling attaches to it).
 	elb *elb.Service
+	// logs is CloudWatch Logs once built (Lambda writes function logs to it).
+	logs *logs.Service
 }
 
 // metricsSlot is a metrics.Publisher that forwards to the publisher set

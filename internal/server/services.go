@@ -9,6 +9,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/s3"
 	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/iam"
+	"github.com/overcast-dev/overcast/internal/service/logs"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -64,7 +65,12 @@ func modules() []module {
 			p.metrics.set(p.cloudwatch)
 			return p.cloudwatch
 		}},
-		{name: "logs", build: pending("logs", "logs")},
+		{name: "logs", deps: []string{"cloudwatch"}, build: func(p *parts) service.Service {
+			// Lambda writes function logs through p.logs.PutEvents and delivers
+			// subscription filters once it calls p.logs.SetDeliverer.
+			p.logs = logs.New(logs.Options{KV: p.kv, Clock: p.clock, Logger: p.logger, Metrics: p.metrics})
+			return p.logs
+		}},
 		{name: "ec2", build: func(p *parts) service.Service {
 			p.ec2 = ec2.New(p.kv, ec2Options(p))
 			return p.ec2
