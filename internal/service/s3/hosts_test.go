@@ -25,7 +25,7 @@ func (s *testServer) httpClient() *http.Client {
 }
 
 func TestVirtualHostedStyle(t *testing.T) {
-	srv := start(t)
+	srv := start(t, withVerify())
 	for _, domain := range []string{"s3.localhost.localstack.cloud", "s3.localhost"} {
 		cfg := srv.cfg.Copy()
 		cfg.BaseEndpoint = aws.String("http://" + domain + ":" + srv.port())
