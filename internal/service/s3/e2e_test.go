@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -75,5 +76,65 @@ func TestNotificationToSQS(t *testing.T) {
 	want := "s3:TestEvent|ObjectCreated:Put evt/photos%2Fcat.jpg|ObjectRemoved:Delete evt/photos%2Fcat.jpg"
 	if got := strings.Join(names, "|"); got != want {
 		t.Errorf("events %s, want %s", got, want)
+	}
+}
+
+// TestNotificationToSNS: an S3 event published to a topic reaches the
+// topic's SQS subscriber inside SNS's envelope.
+func TestNotificationToSNS(t *testing.T) {
+	srv := awstest.Start(t, awstest.WithServices("s3", "sqs", "sns"))
+	c := s3.NewFromConfig(srv.Config, func(o *s3.Options) { o.UsePathStyle = true })
+	q := sqs.NewFromConfig(srv.Config)
+	n := sns.NewFromConfig(srv.Config)
+	cq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("fanout")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, _ := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: cq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	topic, err := n.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("s3-events")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustBucket(t, c, "topic-evt")
+	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("topic-evt"),
+		NotificationConfiguration: &types.NotificationConfiguration{TopicConfigurations: []types.TopicConfiguration{{TopicArn: topic.TopicArn, Events: []types.Event{"s3:ObjectCreated:*"},
+			Filter: &types.NotificationConfigurationFilter{Key: &types.S3KeyFilter{FilterRules: []types.FilterRule{{Name: types.FilterRuleNameSuffix, Value: aws.String(".csv")}}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "topic-evt", "skip.txt", "x")
+	put(t, c, "topic-evt", "data/report.csv", "a,b")
+	var got []string
+	for i := 0; i < 10 && len(got) < 2; i++ {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: cq.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			var ev struct {
+				Event   string
+				Records []struct {
+					EventName string `json:"eventName"`
+					S3        struct {
+						Object struct {
+							Key string `json:"key"`
+						} `json:"object"`
+					} `json:"s3"`
+				}
+			}
+			json.Unmarshal([]byte(*m.Body), &ev)
+			if ev.Event != "" {
+				got = append(got, ev.Event)
+			}
+			for _, r := range ev.Records {
+				got = append(got, r.EventName+" "+r.S3.Object.Key)
+			}
+		}
+	}
+	if want := "s3:TestEvent|ObjectCreated:Put data%2Freport.csv"; strings.Join(got, "|") != want {
+		t.Errorf("got %v, want %s", got, want)
 	}
 }
