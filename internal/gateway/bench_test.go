@@ -41,7 +41,7 @@ func BenchmarkGetCallerIdentity(b *testing.B) {
 			}
 			v := &sigv4.Verifier{Secret: func(string) (string, bool) { return "secret", true }, Now: func() time.Time { return now }}
 			g, err := gateway.New(gateway.Config{Auth: testAuth{v}, Verify: verify},
-				[]service.Service{sts.New(func(string) string { return gateway.DefaultAccount })}, nil)
+				[]service.Service{sts.New(sts.Config{})}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

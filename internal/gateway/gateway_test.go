@@ -91,7 +91,7 @@ func TestExpiredPresignedURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stsSvc := sts.New(func(string) string { return gateway.DefaultAccount })
+	stsSvc := sts.New(sts.Config{})
 
 	fresh := newGateway(t, signedAt.Add(time.Minute), stsSvc)
 	resp, body := do(fresh, httptest.NewRequest(http.MethodGet, url, nil))
