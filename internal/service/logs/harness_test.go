@@ -28,9 +28,9 @@ import (
 
 type noAuth struct{}
 
-func (noAuth) Identify(*http.Request) (*gateway.Credential, error)  { return nil, nil }
-func (noAuth) Verify(*http.Request, *gateway.Credential) error      { return nil }
-func (noAuth) Account(string) string                                { return gateway.DefaultAccount }
+func (noAuth) Identify(*http.Request) (*gateway.Credential, error) { return nil, nil }
+func (noAuth) Verify(*http.Request, *gateway.Credential) error     { return nil }
+func (noAuth) Account(string) string                               { return gateway.DefaultAccount }
 
 // recorder is a metrics.Publisher that keeps what it is given.
 type recorder struct {
