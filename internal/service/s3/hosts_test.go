@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -380,5 +381,33 @@ func TestNotifications(t *testing.T) {
 	nc, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("bkt")})
 	if err != nil || len(nc.QueueConfigurations) != 1 || len(nc.TopicConfigurations) != 1 {
 		t.Errorf("get notification: %+v %v", nc, err)
+	}
+}
+
+func TestPresignedExpiry(t *testing.T) {
+	srv := start(t, withVerify())
+	c := srv.client()
+	mustBucket(t, c, "bkt")
+	put(t, c, "bkt", "k", "v")
+	signer := v4.NewSigner()
+	creds, _ := srv.cfg.Credentials.Retrieve(ctx)
+	presign := func(signedAt time.Time, expires string) int {
+		req, _ := http.NewRequest("GET", srv.URL+"/bkt/k?X-Amz-Expires="+expires, nil)
+		url, _, err := signer.PresignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", signedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.httpClient().Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := presign(time.Now(), "60"); code != 200 {
+		t.Errorf("fresh presigned URL: %d", code)
+	}
+	if code := presign(time.Now().Add(-2*time.Minute), "60"); code != 403 {
+		t.Errorf("expired presigned URL: %d", code)
 	}
 }
