@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/server"
 )
 
@@ -34,6 +35,10 @@ func WithServices(names ...string) Option {
 
 // WithVerify turns on signature verification.
 func WithVerify() Option { return func(c *server.Config) { c.Auth = "verify" } }
+
+// WithClock drives the server's time-based behaviour (controllers, health
+// checks, alarms, metrics) with c, typically a *clock.Fake the test steps.
+func WithClock(c clock.Clock) Option { return func(cfg *server.Config) { cfg.Clock = c } }
 
 // WithDataDir keeps state on disk in dir instead of memory.
 func WithDataDir(dir string) Option {

@@ -79,7 +79,7 @@ func modules() []module {
 			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p)})
 			return p.elb
 		}},
-		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: pending("autoscaling", "autoscaling")},
+		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: newAutoScaling},
 		{name: "application-autoscaling", deps: []string{"cloudwatch"}, build: pending("application-autoscaling", "application-autoscaling")},
 		{name: "cloudfront", deps: []string{"s3"}, build: pending("cloudfront", "cloudfront")},
 		{name: "rds", build: pending("rds", "rds")},
