@@ -1,7 +1,9 @@
 package s3
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/metrics"
@@ -9,10 +11,84 @@ import (
 	"github.com/overcast-dev/overcast/internal/service"
 )
 
-// instrument wraps a handler to emit S3's request metrics (AWS/S3, with
-// the BucketName and FilterId=EntireBucket dimensions).
+// metricsInterval is the period of S3 request metrics (one minute, as S3
+// publishes them).
+const metricsInterval = time.Minute
+
+// S3 request metrics (AWS/S3 with the BucketName and FilterId=EntireBucket
+// dimensions) are aggregated in memory per bucket and published once a
+// period as statistic sets, so the request path never waits on CloudWatch.
+type metricsAgg struct {
+	mu sync.Mutex
+	m  map[aggKey]map[string]*stat
+}
+
+type aggKey struct{ account, region, bucket string }
+
+type stat struct{ n, sum, min, max float64 }
+
+func (a *metricsAgg) add(k aggKey, name string, v float64) {
+	a.mu.Lock()
+	if a.m == nil {
+		a.m = map[aggKey]map[string]*stat{}
+	}
+	byName := a.m[k]
+	if byName == nil {
+		byName = map[string]*stat{}
+		a.m[k] = byName
+	}
+	st := byName[name]
+	if st == nil {
+		st = &stat{min: v, max: v}
+		byName[name] = st
+	}
+	st.n++
+	st.sum += v
+	st.min = min(st.min, v)
+	st.max = max(st.max, v)
+	a.mu.Unlock()
+}
+
+func (a *metricsAgg) take() map[aggKey]map[string]*stat {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := a.m
+	a.m = nil
+	return m
+}
+
+var metricUnits = map[string]string{"BytesDownloaded": "Bytes", "BytesUploaded": "Bytes", "FirstByteLatency": "Milliseconds", "TotalRequestLatency": "Milliseconds"}
+
+// flushMetrics publishes what was aggregated since the last flush.
+func (s *Service) flushMetrics(context.Context) error {
+	now := s.clk.Now().UTC()
+	for k, byName := range s.agg.take() {
+		dims := []metrics.Dimension{{Name: "BucketName", Value: k.bucket}, {Name: "FilterId", Value: "EntireBucket"}}
+		data := make([]metrics.Datum, 0, len(byName))
+		for name, st := range byName {
+			unit := metricUnits[name]
+			if unit == "" {
+				unit = "Count"
+			}
+			d := metrics.Datum{Name: name, Dimensions: dims, Unit: unit, Timestamp: now, Value: st.sum}
+			if st.n > 1 {
+				d.Count, d.Min, d.Max = st.n, st.min, st.max
+			}
+			data = append(data, d)
+		}
+		s.metrics.Publish(k.account, k.region, "AWS/S3", data)
+	}
+	return nil
+}
+
+func (s *Service) metricsOn() bool {
+	_, discard := s.metrics.(metrics.Discard)
+	return !discard
+}
+
+// instrument wraps a handler to count S3's request metrics.
 func (s *Service) instrument(op string, h service.Handler) service.Handler {
-	if _, discard := s.metrics.(metrics.Discard); discard {
+	if !s.metricsOn() {
 		return h
 	}
 	kind := ""
@@ -23,7 +99,7 @@ func (s *Service) instrument(op string, h service.Handler) service.Handler {
 		kind = "PutRequests"
 	case "HeadObject", "HeadBucket":
 		kind = "HeadRequests"
-	case "DeleteObject":
+	case "DeleteObject", "DeleteObjects":
 		kind = "DeleteRequests"
 	case "ListObjects", "ListObjectsV2", "ListObjectVersions":
 		kind = "ListRequests"
@@ -37,32 +113,28 @@ func (s *Service) instrument(op string, h service.Handler) service.Handler {
 		if bucket == "" {
 			return out, err
 		}
-		now := s.clk.Now()
-		dims := []metrics.Dimension{{Name: "BucketName", Value: bucket}, {Name: "FilterId", Value: "EntireBucket"}}
-		data := []metrics.Datum{{Name: "AllRequests", Dimensions: dims, Unit: "Count", Timestamp: now, Value: 1},
-			{Name: "FirstByteLatency", Dimensions: dims, Unit: "Milliseconds", Timestamp: now, Value: float64(time.Since(start).Microseconds()) / 1000}}
+		k := aggKey{req.Account, req.Region, bucket}
+		s.agg.add(k, "AllRequests", 1)
+		s.agg.add(k, "FirstByteLatency", float64(time.Since(start).Microseconds())/1000)
 		if kind != "" {
-			data = append(data, metrics.Datum{Name: kind, Dimensions: dims, Unit: "Count", Timestamp: now, Value: 1})
+			s.agg.add(k, kind, 1)
 		}
 		if err != nil {
 			if e := awserr.As(err); e.HTTPStatus() >= 500 {
-				data = append(data, metrics.Datum{Name: "5xxErrors", Dimensions: dims, Unit: "Count", Timestamp: now, Value: 1})
+				s.agg.add(k, "5xxErrors", 1)
 			} else if e.HTTPStatus() >= 400 {
-				data = append(data, metrics.Datum{Name: "4xxErrors", Dimensions: dims, Unit: "Count", Timestamp: now, Value: 1})
+				s.agg.add(k, "4xxErrors", 1)
 			}
 		} else if n := req.HTTP.ContentLength; n > 0 && (strings.HasPrefix(op, "Put") || op == "UploadPart") {
-			data = append(data, metrics.Datum{Name: "BytesUploaded", Dimensions: dims, Unit: "Bytes", Timestamp: now, Value: float64(n)})
+			s.agg.add(k, "BytesUploaded", float64(n))
 		}
-		s.metrics.Publish(req.Account, req.Region, "AWS/S3", data)
 		return out, err
 	}
 }
 
-// countBytes emits BytesDownloaded for a GET.
+// countBytes counts BytesDownloaded for a GET.
 func (s *Service) countBytes(req *service.Request, bucket, name string, n int64) {
-	if _, discard := s.metrics.(metrics.Discard); discard {
-		return
+	if s.metricsOn() {
+		s.agg.add(aggKey{req.Account, req.Region, bucket}, name, float64(n))
 	}
-	s.metrics.Publish(req.Account, req.Region, "AWS/S3", []metrics.Datum{{Name: name, Unit: "Bytes", Timestamp: s.clk.Now(), Value: float64(n),
-		Dimensions: []metrics.Dimension{{Name: "BucketName", Value: bucket}, {Name: "FilterId", Value: "EntireBucket"}}}})
 }

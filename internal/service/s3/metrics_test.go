@@ -20,7 +20,7 @@ func (p *countingPublisher) Publish(account, region, ns string, data []metrics.D
 	defer p.mu.Unlock()
 	for _, d := range data {
 		if ns == "AWS/S3" && d.Dimensions[0].Value == "bkt" {
-			p.totals[d.Name] += d.Value
+			p.totals[d.Name] += d.Value // Value is the Sum of a statistic set
 		}
 	}
 }
@@ -33,6 +33,10 @@ func TestRequestMetrics(t *testing.T) {
 	put(t, c, "bkt", "k", "12345")
 	get(t, c, "bkt", "k")
 	c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("missing")})
+	if len(pub.totals) != 0 {
+		t.Errorf("published before the period ended: %v", pub.totals)
+	}
+	srv.Svc.FlushMetrics(ctx)
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
 	want := map[string]float64{"AllRequests": 4, "PutRequests": 1, "GetRequests": 2, "4xxErrors": 1, "BytesUploaded": 5, "BytesDownloaded": 5}

@@ -49,6 +49,7 @@ type Service struct {
 	rate      *rateLimiter
 	seq       versionSeq
 	buckets   bucketCache
+	agg       metricsAgg
 	secret    func(string) (string, bool)
 	inlineMax int
 	account   func(string) string
@@ -92,7 +93,13 @@ func (s *Service) APIs() []string { return []string{"s3"} }
 // Start starts the lifecycle controller.
 func (s *Service) Start(ctx context.Context) error {
 	s.mgr = controller.NewManager(s.clk, s.log)
-	return s.mgr.Start(controller.Loop{Name: "s3-lifecycle", Interval: lifecycleInterval, Reconcile: s.runLifecycle})
+	if err := s.mgr.Start(controller.Loop{Name: "s3-lifecycle", Interval: lifecycleInterval, Reconcile: s.runLifecycle}); err != nil {
+		return err
+	}
+	if s.metricsOn() {
+		return s.mgr.Start(controller.Loop{Name: "s3-metrics", Interval: metricsInterval, Reconcile: s.flushMetrics})
+	}
+	return nil
 }
 
 // Stop stops the lifecycle controller and joins it.
