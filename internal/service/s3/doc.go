@@ -51,6 +51,13 @@
 //     with token buckets holding one second's worth; S3 splits and scales
 //     partitions over time, this does not.
 //   - Lifecycle passes scan every object of the buckets that have rules.
+//   - Request metrics (AllRequests, Get/Put/Head/Delete/List/PostRequests,
+//     4xxErrors, 5xxErrors, BytesDownloaded, BytesUploaded,
+//     FirstByteLatency) are always on for every bucket (S3 needs a metrics
+//     configuration), aggregated in memory and published each minute as
+//     statistic sets; FirstByteLatency is the time to the handler's answer,
+//     and TotalRequestLatency is not emitted.
+//   - HEAD with a Range answers 200 with the full length (S3 answers 206).
 //   - A crash between storing a body and committing its metadata leaves an
 //     unreferenced blob file behind (never a visible half-object).
 //   - Presigned URLs and POST policies are checked with Signature Version 4
