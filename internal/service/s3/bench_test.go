@@ -70,7 +70,6 @@ func BenchmarkGet4K(b *testing.B) {
 		w := &discardWriter{h: http.Header{}}
 		gw.ServeHTTP(w, r)
 	}
-	_ = io.Discard
 }
 
 // BenchmarkGet1MiB fetches a 1 MiB object over loopback; BenchmarkFileServer1MiB

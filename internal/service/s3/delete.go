@@ -2,7 +2,6 @@ package s3
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/overcast-dev/overcast/internal/protocol/awserr"
 	"github.com/overcast-dev/overcast/internal/service"
@@ -258,4 +257,3 @@ func deleteError(key, vid string, err error) map[string]any {
 	return m
 }
 
-var _ = time.Now

@@ -1,10 +1,8 @@
 package s3_test
 
 import (
-	"fmt"
 	"io"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -213,6 +211,4 @@ func TestVersioning(t *testing.T) {
 	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("bkt")}); apiCode(err) != "BucketNotEmpty" {
 		t.Errorf("delete bucket with versions: %v", err)
 	}
-	_ = fmt.Sprint
-	_ = strings.ToUpper
 }

@@ -1,14 +1,12 @@
 package s3
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -319,5 +317,3 @@ func checkPolicy(encoded string, fields map[string]string, order []string, now t
 
 func errInvalidPolicy(msg string) error { return s3err(400, "InvalidPolicyDocument", msg) }
 
-var _ = context.Background
-var _ = errors.New
