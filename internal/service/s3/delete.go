@@ -256,4 +256,3 @@ func deleteError(key, vid string, err error) map[string]any {
 	}
 	return m
 }
-

@@ -316,4 +316,3 @@ func checkPolicy(encoded string, fields map[string]string, order []string, now t
 }
 
 func errInvalidPolicy(msg string) error { return s3err(400, "InvalidPolicyDocument", msg) }
-
