@@ -6,8 +6,9 @@
 //
 // Usage:
 //
-//	go run ./cmd/overcast-bench [-duration 5s] [-runs 3] [-concurrency 32] [-starts 5]
-//	    [-workloads all] [-targets all] [-overcast PATH] [-json]
+//	go run ./cmd/overcast-bench [-duration D] [-runs 3] [-concurrency N] [-starts 5]
+//	    [-workloads all] [-targets all] [-overcast PATH] [-ddb-items 10000]
+//	    [-cw-datapoints 100000] [-fanout-rate 100] [-json]
 //
 // It exits 0 whatever the figures are; it exits 1 only when it cannot run:
 // bad flags, Overcast does not build, or no Overcast target starts.
@@ -26,13 +27,18 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == floorFlag {
-		if err := serveFloor(os.Args[2]); err != nil {
+	if (len(os.Args) == 3 || len(os.Args) == 4) && os.Args[1] == floorFlag {
+		dir := ""
+		if len(os.Args) == 4 {
+			dir = os.Args[3]
+		}
+		if err := serveFloor(os.Args[2], dir); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}
@@ -48,14 +54,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("overcast-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var s Settings
-	fs.DurationVar(&s.Duration, "duration", 5*time.Second, "length of one measured load run")
+	fs.DurationVar(&s.Duration, "duration", 0, "length of one measured load run (default: each workload's own, 2s or 3s)")
 	fs.IntVar(&s.Runs, "runs", 3, "measured load runs per target and workload, interleaved across targets; medians are reported")
-	fs.IntVar(&s.Concurrency, "concurrency", 32, "client goroutines during load runs")
+	fs.IntVar(&s.Concurrency, "concurrency", 0, "client goroutines during load runs (default: each workload's own, 32 for STS and SQS, 16 for S3, DynamoDB and PutMetricData)")
 	fs.IntVar(&s.Starts, "starts", 5, "starts per target for start time and idle RSS; medians are reported")
 	fs.DurationVar(&s.Warmup, "warmup", 500*time.Millisecond, "unmeasured load before each measured run")
 	fs.DurationVar(&s.Settle, "settle", 200*time.Millisecond, "pause after the first request before reading idle RSS")
-	workloads := fs.String("workloads", "all", "comma-separated workloads to run, or all")
-	targets := fs.String("targets", "all", "comma-separated targets: overcast-memory, overcast-disk, moto, floor; or all")
+	fs.DurationVar(&s.SetupTimeout, "setup-timeout", 120*time.Second, "time one workload's set-up (filling queues, tables, metrics) may take on one target before it is skipped")
+	fs.IntVar(&s.Options.DynamoDBItems, "ddb-items", 10_000, "items in the pre-filled DynamoDB table (1000000 for the issue's 1 M-item table)")
+	fs.IntVar(&s.Options.MetricDatapoints, "cw-datapoints", 100_000, "datapoints in the pre-filled CloudWatch metric (1000000 for the issue's 1 M)")
+	fs.Float64Var(&s.Options.FanoutRate, "fanout-rate", 100, "SNS publishes per second in sns-fanout (each delivered to 10 queues)")
+	peerBuildTimeout := fs.Duration("peer-build-timeout", 5*time.Minute, "time to build a peer from the Go module proxy before it is skipped")
+	workloads := fs.String("workloads", "all", "comma-separated workloads (or services: sts, sqs, sns, s3, dynamodb, cloudwatch; or prefixes like s3-*), or all")
+	targets := fs.String("targets", "all", "comma-separated targets: overcast (both modes), overcast-memory, overcast-disk, moto, goaws, gofakes3, versitygw, floor; or all")
 	overcastBin := fs.String("overcast", "", "Overcast binary to measure (default: build ./cmd/overcast from this module)")
 	startTimeout := fs.Duration("start-timeout", 30*time.Second, "how long a server may take to answer its first request")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of tables")
@@ -72,8 +83,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if s.Duration <= 0 || s.Runs < 1 || s.Concurrency < 1 || s.Starts < 1 {
-		return errors.New("-duration, -runs, -concurrency and -starts must be positive")
+	if s.Duration < 0 || s.Runs < 1 || s.Concurrency < 0 || s.Starts < 1 || s.SetupTimeout <= 0 {
+		return errors.New("-runs, -starts and -setup-timeout must be positive, -duration and -concurrency not negative")
+	}
+	if s.Options.DynamoDBItems < 1000 || s.Options.MetricDatapoints < 1 || s.Options.FanoutRate <= 0 {
+		return errors.New("-ddb-items must be at least 1000, -cw-datapoints and -fanout-rate positive")
 	}
 	defs, err := selectWorkloads(*workloads)
 	if err != nil {
@@ -106,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		sup.stopAll()
 	}()
 
-	b := &bench{sup: sup, tmp: tmp, settings: s, defs: defs, log: stderr}
+	b := &bench{sup: sup, tmp: tmp, settings: s, defs: defs, opts: s.Options, log: stderr}
 	rep := &Report{Time: time.Now(), Settings: s, Host: hostLine(), LoadAvgStart: loadAvg()}
 
 	// Overcast, built from this module unless a binary is given.
@@ -135,20 +149,51 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if !want(p.key) {
 			continue
 		}
-		path, ok := resolveBinary(p.binary)
-		if !ok {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("peer %s skipped: %s is not on PATH", p.name, p.binary))
-			b.progress("peer %s skipped: %s not on PATH", p.name, p.binary)
+		probe := target{key: p.key, kind: kindPeer, services: p.services}
+		useful := false
+		for _, d := range defs {
+			useful = useful || probe.serves(d)
+		}
+		if !useful {
 			continue
 		}
-		about := path
-		if v := p.version(path); v != "" {
-			about = fmt.Sprintf("%s %s (%s)", p.name, v, path)
+		var path, about string
+		if p.binary != "" {
+			var ok bool
+			if path, ok = resolveBinary(p.binary); !ok {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("peer %s skipped: %s is not on PATH", p.name, p.binary))
+				b.progress("peer %s skipped: %s not on PATH", p.name, p.binary)
+				continue
+			}
+			about = path
+			if p.version != nil {
+				if v := p.version(path); v != "" {
+					about = fmt.Sprintf("%s %s (%s)", p.name, v, path)
+				}
+			}
+		} else {
+			b.progress("building peer %s: go install %s@%s", p.name, p.goPkg, p.goVersion)
+			bctx, cancel := context.WithTimeout(ctx, *peerBuildTimeout)
+			path, err = buildGoPeer(bctx, tmp, p)
+			cancel()
+			if ctx.Err() != nil {
+				return errors.New("interrupted")
+			}
+			if err != nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("peer %s skipped: it did not build: %s", p.name, firstLine(err.Error())))
+				b.progress("peer %s skipped: %v", p.name, err)
+				continue
+			}
+			about = fmt.Sprintf("%s %s, built from the Go module proxy (%s@%s)", p.name, p.goVersion, p.goPkg, p.goVersion)
 		}
 		all = append(all, target{
-			key: p.key, name: p.name, kind: kindPeer, about: about,
-			command: func(port int, _ string) *exec.Cmd {
-				return exec.Command(path, p.args(port)...)
+			key: p.key, name: p.name, kind: kindPeer, about: about, services: p.services,
+			command: func(port int, dir string) (*exec.Cmd, error) {
+				args, err := p.args(port, dir)
+				if err != nil {
+					return nil, err
+				}
+				return exec.Command(path, args...), nil
 			},
 			probeMethod: p.probeMethod, probePath: p.probePath, probeBody: p.probeBody,
 			startTimeout: *startTimeout,
@@ -163,7 +208,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// 1–2. Start time and idle RSS, target by target.
-	started := map[string]bool{}
+	up := map[string]bool{}
 	for _, t := range all {
 		b.progress("start: %s × %d", t.name, s.Starts)
 		tr := b.measureStarts(ctx, t)
@@ -171,11 +216,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("interrupted")
 		}
 		rep.Targets = append(rep.Targets, tr)
-		started[t.key] = tr.OK > 0
+		up[t.key] = tr.OK > 0
 	}
 	anyOvercast := false
 	for _, t := range all {
-		anyOvercast = anyOvercast || (t.kind == kindOvercast && started[t.key])
+		anyOvercast = anyOvercast || (t.kind == kindOvercast && up[t.key])
 	}
 	if !anyOvercast && len(all) > 0 && all[0].kind == kindOvercast {
 		rep.emit(stdout, *asJSON)
@@ -185,23 +230,49 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// 3. Load: every target that started runs at once (idle between its
 	// turns), and runs are interleaved target by target so slow drift on the
 	// machine spreads over all of them.
-	var lives []*live
+	// Targets are started and set up side by side: nothing is measured yet,
+	// and a slow peer filling its queues then holds up no one.
+	var (
+		lives   []*live
+		started []target
+		setups  []*live
+		errs    []error
+		wg      sync.WaitGroup
+	)
 	for _, t := range all {
-		if !started[t.key] {
-			continue
+		if up[t.key] {
+			started = append(started, t)
 		}
-		l, err := b.startForLoad(ctx, t)
-		if err != nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: not load-tested: %s", t.name, firstLine(err.Error())))
-			continue
-		}
-		lives = append(lives, l)
 	}
+	setups, errs = make([]*live, len(started)), make([]error, len(started))
+	for i, t := range started {
+		wg.Go(func() { setups[i], errs[i] = b.startForLoad(ctx, t) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
+	for i, t := range started {
+		if errs[i] != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: not load-tested: %s", t.name, firstLine(errs[i].Error())))
+			continue
+		}
+		lives = append(lives, setups[i])
+	}
+	// results[i] holds workload i's row for every live target that serves
+	// it; slot[i][j] is live target j's row in it, or -1.
 	results := make([][]LoadReport, len(defs))
+	slot := make([][]int, len(defs))
 	for i, d := range defs {
-		for _, l := range lives {
+		slot[i] = make([]int, len(lives))
+		for j, l := range lives {
+			slot[i][j] = -1
+			if !l.t.serves(d) {
+				continue
+			}
 			lr := LoadReport{Key: l.t.key, Target: l.t.name, Kind: kindName(l.t.kind), kind: l.t.kind}
 			lr.Skipped = l.skipped[d.name]
+			slot[i][j] = len(results[i])
 			results[i] = append(results[i], lr)
 		}
 	}
@@ -213,11 +284,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 					continue
 				}
 				b.progress("load run %d/%d: %s %s", run, s.Runs, l.t.name, d.name)
-				r := b.measureLoad(ctx, l, w)
+				r := b.measureLoad(ctx, l, d, w)
 				if ctx.Err() != nil {
 					return errors.New("interrupted")
 				}
-				results[i][j].Runs = append(results[i][j].Runs, r)
+				k := slot[i][j]
+				results[i][k].Runs = append(results[i][k].Runs, r)
+			}
+		}
+	}
+	for _, l := range lives {
+		for _, d := range defs {
+			if n, ok := l.works[d.name].(noter); ok {
+				for _, s := range n.Notes() {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("%s %s: %s", l.t.name, d.name, s))
+				}
 			}
 		}
 	}
@@ -225,7 +306,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for j := range results[i] {
 			results[i][j].summarize()
 		}
-		rep.Workloads = append(rep.Workloads, WorkloadReport{Name: d.name, Doc: d.doc, Results: results[i]})
+		rep.Workloads = append(rep.Workloads, WorkloadReport{Name: d.name, Doc: d.doc, Results: results[i],
+			Concurrency: s.concurrency(d), Duration: s.duration(d), Unit: d.unit, PerOp: d.perOp, def: d})
 	}
 	sup.stopAll()
 	rep.emit(stdout, *asJSON)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type bench struct {
 	tmp      string // scratch directory, removed at exit
 	settings Settings
 	defs     []workloadDef
+	opts     Options
 	log      io.Writer // progress lines
 }
 
@@ -72,7 +74,10 @@ func (b *bench) spawn(ctx context.Context, t target) (*child, int, time.Duration
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	cmd := t.command(port, dir)
+	cmd, err := t.command(port, dir)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("prepare %s: %w", t.name, err)
+	}
 	t0 := time.Now()
 	c, err := b.sup.start(cmd, filepath.Join(dir, "output.log"))
 	if err != nil {
@@ -136,14 +141,15 @@ func indent(s string) string {
 }
 
 // envFor is the workload environment for a target listening on port.
-func envFor(t target, port int, client *http.Client) Env {
-	return Env{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), HTTPClient: client, Floor: t.kind == kindFloor}
+func (b *bench) envFor(t target, port int, client *http.Client, shared *sharedSetup) Env {
+	return Env{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), HTTPClient: client,
+		Floor: t.kind == kindFloor, Opts: b.opts, shared: shared}
 }
 
 // measureStarts starts t settings.Starts times. Each start is timed to the
-// first answered probe; then one real request of the first workload is
-// made, and after settings.Settle the resident set of the process group is
-// read.
+// first answered probe; then one real request of the first selected
+// workload the target serves whose set-up is light is made, and after
+// settings.Settle the resident set of the process group is read.
 func (b *bench) measureStarts(ctx context.Context, t target) TargetReport {
 	rep := TargetReport{Key: t.key, Name: t.name, About: t.about}
 	for i := 0; i < b.settings.Starts; i++ {
@@ -161,6 +167,17 @@ func (b *bench) measureStarts(ctx context.Context, t target) TargetReport {
 	return rep
 }
 
+// idleRequestDef is the workload whose first request precedes the idle RSS
+// reading on t: the first selected one t serves with a light set-up.
+func (b *bench) idleRequestDef(t target) (workloadDef, bool) {
+	for _, d := range b.defs {
+		if !d.heavySetup && t.serves(d) {
+			return d, true
+		}
+	}
+	return workloadDef{}, false
+}
+
 func (b *bench) startOnce(ctx context.Context, t target) StartSample {
 	c, port, d, err := b.spawn(ctx, t)
 	if err != nil {
@@ -168,11 +185,14 @@ func (b *bench) startOnce(ctx context.Context, t target) StartSample {
 	}
 	defer b.sup.stop(c)
 	s := StartSample{Ms: ms(d)}
-	if len(b.defs) > 0 {
+	if def, ok := b.idleRequestDef(t); ok {
 		client := &http.Client{Transport: newTransport(1)}
 		defer client.CloseIdleConnections()
-		w := b.defs[0].new()
-		if err := w.Setup(ctx, envFor(t, port, client)); err == nil {
+		w := def.new()
+		sctx, cancel := context.WithTimeout(ctx, b.settings.SetupTimeout)
+		err := w.Setup(sctx, b.envFor(t, port, client, nil))
+		cancel()
+		if err == nil {
 			if err := w.Op(ctx); err != nil {
 				s.RequestError = err.Error()
 			}
@@ -204,24 +224,46 @@ type live struct {
 	skipped map[string]string // workload name -> why it is not run
 }
 
-// startForLoad starts t once more and sets up every workload on it.
+// startForLoad starts t once more and sets up every workload it serves on
+// it. Each set-up has -setup-timeout.
 func (b *bench) startForLoad(ctx context.Context, t target) (*live, error) {
 	c, port, _, err := b.spawn(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	l := &live{t: t, c: c, client: &http.Client{Transport: newTransport(b.settings.Concurrency)},
-		works: map[string]Workload{}, skipped: map[string]string{}}
-	env := envFor(t, port, l.client)
+	conc := 1
 	for _, d := range b.defs {
+		conc = max(conc, b.settings.concurrency(d))
+	}
+	// Room for the fan-out receivers beside the publishers.
+	conc += fanoutQueues
+	l := &live{t: t, c: c, client: &http.Client{Transport: newTransport(conc)},
+		works: map[string]Workload{}, skipped: map[string]string{}}
+	env := b.envFor(t, port, l.client, &sharedSetup{})
+	for _, d := range b.defs {
+		if !t.serves(d) {
+			continue
+		}
+		b.progress("setup: %s %s", t.name, d.name)
+		t0 := time.Now()
 		w := d.new()
-		if err := w.Setup(ctx, env); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, b.settings.SetupTimeout)
+		err := w.Setup(sctx, env)
+		cancel()
+		if ctx.Err() != nil {
+			return l, ctx.Err()
+		}
+		if err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
-				l.skipped[d.name] = "not supported"
+				l.skipped[d.name] = "not supported: " + err.Error()
 			} else {
 				l.skipped[d.name] = "setup failed: " + err.Error()
 			}
+			b.progress("  %s %s: %s", t.name, d.name, l.skipped[d.name])
 			continue
+		}
+		if d.heavySetup {
+			b.progress("  set up in %v", time.Since(t0).Round(time.Millisecond))
 		}
 		l.works[d.name] = w
 	}
@@ -229,8 +271,9 @@ func (b *bench) startForLoad(ctx context.Context, t target) (*live, error) {
 }
 
 // drive runs w from conc goroutines for d. Each goroutine finishes the
-// operation it is in when time is up, so no request is cut off.
-func drive(ctx context.Context, w Workload, conc int, d time.Duration) (ops, errs int64, firstErr string, wall time.Duration) {
+// operation it is in when time is up, so no request is cut off. With
+// timed set, every successful operation's latency is returned, sorted.
+func drive(ctx context.Context, w Workload, conc int, d time.Duration, timed bool) (ops, errs int64, firstErr string, wall time.Duration, lat []time.Duration) {
 	var stop atomic.Bool
 	timer := time.AfterFunc(d, func() { stop.Store(true) })
 	defer timer.Stop()
@@ -240,38 +283,88 @@ func drive(ctx context.Context, w Workload, conc int, d time.Duration) (ops, err
 		nErrs    atomic.Int64
 		errOnce  sync.Once
 		errFirst string
+		latMu    sync.Mutex
 	)
 	t0 := time.Now()
 	for range conc {
 		wg.Go(func() {
 			var o, e int64
+			var mine []time.Duration
 			for !stop.Load() && ctx.Err() == nil {
+				var s time.Time
+				if timed {
+					s = time.Now()
+				}
 				if err := w.Op(ctx); err != nil {
 					e++
 					errOnce.Do(func() { errFirst = err.Error() })
 				} else {
 					o++
+					if timed {
+						mine = append(mine, time.Since(s))
+					}
 				}
 			}
 			nOps.Add(o)
 			nErrs.Add(e)
+			if timed {
+				latMu.Lock()
+				lat = append(lat, mine...)
+				latMu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
-	return nOps.Load(), nErrs.Load(), errFirst, time.Since(t0)
+	wall = time.Since(t0)
+	slices.Sort(lat)
+	return nOps.Load(), nErrs.Load(), errFirst, wall, lat
 }
 
-// measureLoad runs one warmed-up, measured run of w against l.
-func (b *bench) measureLoad(ctx context.Context, l *live, w Workload) RunSample {
+// measureLoad runs one warmed-up, measured run of w (defined by d) against
+// l. Workloads with run hooks get them around the warm-up and the run,
+// outside the CPU measurement.
+func (b *bench) measureLoad(ctx context.Context, l *live, d workloadDef, w Workload) RunSample {
+	conc, dur := b.settings.concurrency(d), b.settings.duration(d)
+	hooks, _ := w.(runHooks)
+	if hooks != nil {
+		if err := hooks.BeforeRun(ctx); err != nil {
+			return RunSample{Errors: 1, FirstError: "before the run: " + err.Error()}
+		}
+	}
 	if b.settings.Warmup > 0 {
-		drive(ctx, w, b.settings.Concurrency, b.settings.Warmup)
+		drive(ctx, w, conc, b.settings.Warmup, false)
+	}
+	if hooks != nil {
+		hooks.AfterRun(ctx)
+		if err := hooks.BeforeRun(ctx); err != nil {
+			return RunSample{Errors: 1, FirstError: "before the run: " + err.Error()}
+		}
 	}
 	ticks0, self0 := groupCPUTicks(l.c.pid), selfCPU()
-	ops, errs, firstErr, wall := drive(ctx, w, b.settings.Concurrency, b.settings.Duration)
+	ops, errs, firstErr, wall, lat := drive(ctx, w, conc, dur, d.latency)
 	ticks1, self1 := groupCPUTicks(l.c.pid), selfCPU()
 	r := RunSample{Ops: ops, Errors: errs, FirstError: firstErr, WallSec: wall.Seconds(),
 		ServerCPUSec: float64(ticks1-ticks0) / clockTicksPerSecond,
 		ClientCPUSec: float64(self1-self0) / 1e6}
+	if len(lat) > 0 {
+		r.Extras = map[string]float64{
+			"p50 ms": ms(percentile(lat, 0.50)),
+			"p99 ms": ms(percentile(lat, 0.99)),
+		}
+	}
+	if hooks != nil {
+		ex := hooks.AfterRun(ctx)
+		r.Errors += ex.Errors
+		if r.FirstError == "" {
+			r.FirstError = ex.FirstError
+		}
+		for k, v := range ex.Figures {
+			if r.Extras == nil {
+				r.Extras = map[string]float64{}
+			}
+			r.Extras[k] = v
+		}
+	}
 	if ops > 0 {
 		r.OpsPerSec = float64(ops) / wall.Seconds()
 		r.ServerCPUUsPerOp = r.ServerCPUSec * 1e6 / float64(ops)

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,12 +23,38 @@ const (
 
 // Settings are the knobs of one benchmark run.
 type Settings struct {
-	Duration    time.Duration `json:"duration_ns"`
-	Runs        int           `json:"runs"`
-	Concurrency int           `json:"concurrency"`
-	Starts      int           `json:"starts"`
-	Warmup      time.Duration `json:"warmup_ns"`
-	Settle      time.Duration `json:"settle_ns"`
+	// Duration and Concurrency, when not zero, replace every workload's own
+	// default.
+	Duration     time.Duration `json:"duration_ns"`
+	Runs         int           `json:"runs"`
+	Concurrency  int           `json:"concurrency"`
+	Starts       int           `json:"starts"`
+	Warmup       time.Duration `json:"warmup_ns"`
+	Settle       time.Duration `json:"settle_ns"`
+	SetupTimeout time.Duration `json:"setup_timeout_ns"`
+	Options      Options       `json:"options"`
+}
+
+// concurrency is the number of client goroutines for d.
+func (s Settings) concurrency(d workloadDef) int {
+	if s.Concurrency > 0 {
+		return s.Concurrency
+	}
+	if d.concurrency > 0 {
+		return d.concurrency
+	}
+	return defaultSmallConc
+}
+
+// duration is the length of one measured run of d.
+func (s Settings) duration(d workloadDef) time.Duration {
+	if s.Duration > 0 {
+		return s.Duration
+	}
+	if d.duration > 0 {
+		return d.duration
+	}
+	return defaultDuration
 }
 
 // Report is everything one benchmark run measured; -json prints it.
@@ -97,6 +125,9 @@ type RunSample struct {
 	OpsPerSec        float64 `json:"ops_per_s"`
 	ServerCPUUsPerOp float64 `json:"server_cpu_us_per_op"`
 	ClientCPUUsPerOp float64 `json:"client_cpu_us_per_op"`
+	// Extras are the workload's own figures: latency percentiles, queue
+	// depth.
+	Extras map[string]float64 `json:"extras,omitempty"`
 }
 
 // LoadReport is one workload against one target: its runs and their medians.
@@ -111,7 +142,9 @@ type LoadReport struct {
 	ClientCPUUsPerOp float64     `json:"client_cpu_us_per_op"`
 	Errors           int64       `json:"errors"`
 	FirstError       string      `json:"first_error,omitempty"`
-	kind             kind
+	// Extras are the medians of the runs' extras.
+	Extras map[string]float64 `json:"extras,omitempty"`
+	kind   kind
 }
 
 func (r *LoadReport) summarize() {
@@ -131,6 +164,19 @@ func (r *LoadReport) summarize() {
 	if len(rps) > 0 {
 		r.OpsPerSec, r.ServerCPUUsPerOp, r.ClientCPUUsPerOp = median(rps), median(srv), median(cli)
 	}
+	extras := map[string][]float64{}
+	for _, s := range r.Runs {
+		for k, v := range s.Extras {
+			extras[k] = append(extras[k], v)
+		}
+	}
+	r.Extras = nil
+	for k, v := range extras {
+		if r.Extras == nil {
+			r.Extras = map[string]float64{}
+		}
+		r.Extras[k] = median(v)
+	}
 }
 
 func (r *LoadReport) spread(f func(RunSample) float64) (lo, hi float64) {
@@ -146,11 +192,17 @@ func (r *LoadReport) spread(f func(RunSample) float64) (lo, hi float64) {
 	return slices.Min(v), slices.Max(v)
 }
 
-// WorkloadReport is one workload against every target.
+// WorkloadReport is one workload against every target that emulates its
+// service.
 type WorkloadReport struct {
-	Name    string       `json:"name"`
-	Doc     string       `json:"doc"`
-	Results []LoadReport `json:"results"`
+	Name        string        `json:"name"`
+	Doc         string        `json:"doc"`
+	Concurrency int           `json:"concurrency"`
+	Duration    time.Duration `json:"duration_ns"`
+	Unit        string        `json:"unit,omitempty"` // throughput also given as ops/s × PerOp in Unit
+	PerOp       float64       `json:"per_op,omitempty"`
+	Results     []LoadReport  `json:"results"`
+	def         workloadDef
 }
 
 func median(v []float64) float64 {
@@ -180,14 +232,25 @@ func (rep *Report) printText(w io.Writer) {
 	fmt.Fprintf(w, "Overcast benchmark  %s  %s\n", rep.Time.Format("2006-01-02 15:04 MST"), rep.Host)
 	fmt.Fprintf(w, "load average (1 min): %s at start, %s at end; other work on the machine moves ops/s more than CPU µs/op\n",
 		rep.LoadAvgStart, rep.LoadAvgEnd)
-	fmt.Fprintf(w, "settings: %d starts per target; load: %d goroutines, %d interleaved runs of %v after %v warm-up each\n",
-		s.Starts, s.Concurrency, s.Runs, s.Duration, s.Warmup)
+	conc, dur := "per workload", "per workload"
+	if s.Concurrency > 0 {
+		conc = strconv.Itoa(s.Concurrency)
+	}
+	if s.Duration > 0 {
+		dur = s.Duration.String()
+	}
+	fmt.Fprintf(w, "settings: %d starts per target; load: %s goroutines, %d interleaved runs of %s after %v warm-up each; set-up limit %v\n",
+		s.Starts, conc, s.Runs, dur, s.Warmup, s.SetupTimeout)
+	fmt.Fprintf(w, "sizes: DynamoDB table %d items; CloudWatch metric %d datapoints; SNS fan-out %.0f publishes/s\n",
+		s.Options.DynamoDBItems, s.Options.MetricDatapoints, s.Options.FanoutRate)
 	for _, t := range rep.Targets {
 		fmt.Fprintf(w, "  %-18s %s\n", t.Name+":", t.About)
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	fmt.Fprintln(w, "The load driver runs on the same cores as the servers: its CPU (client CPU µs/op) is shared by")
+	fmt.Fprintln(w, "every target and caps ops/s; compare servers on server CPU µs/op.")
 
 	fmt.Fprintf(w, "\nStart → first answered request, idle RSS (median of %d starts; RSS %v after one request)\n", s.Starts, s.Settle)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -208,81 +271,204 @@ func (rep *Report) printText(w io.Writer) {
 	}
 
 	for _, wr := range rep.Workloads {
-		fmt.Fprintf(w, "\n%s: %s; %d goroutines, median of %d runs of %v\n", wr.Name, wr.Doc, s.Concurrency, s.Runs, s.Duration)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "target\tops/s\tmin–max\tserver CPU µs/op\tmin–max\tclient CPU µs/op\terrors\t")
-		for _, r := range wr.Results {
-			if r.Skipped != "" {
-				fmt.Fprintf(tw, "%s\t–\t\t–\t\t–\t\t\n", r.Target)
-				continue
-			}
-			if r.OpsPerSec == 0 {
-				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\t%d\t\n", r.Target, r.Errors)
-				continue
-			}
-			rlo, rhi := r.spread(func(s RunSample) float64 { return s.OpsPerSec })
-			clo, chi := r.spread(func(s RunSample) float64 { return s.ServerCPUUsPerOp })
-			fmt.Fprintf(tw, "%s\t%.0f\t%.0f–%.0f\t%.1f\t%.1f–%.1f\t%.1f\t%d\t\n",
-				r.Target, r.OpsPerSec, rlo, rhi, r.ServerCPUUsPerOp, clo, chi, r.ClientCPUUsPerOp, r.Errors)
-		}
-		fmt.Fprintf(tw, "target (Overcast)\t\t\t≤ %.0f\t\t\t\t\n", targetSmallCallCPUUs)
-		tw.Flush()
-		for _, r := range wr.Results {
-			if r.Skipped != "" {
-				fmt.Fprintf(w, "  %s: skipped, %s\n", r.Target, firstLine(r.Skipped))
-			} else if r.FirstError != "" {
-				fmt.Fprintf(w, "  %s: first error: %s\n", r.Target, firstLine(r.FirstError))
-			}
-		}
-		fmt.Fprintln(w, "  The client runs on the same cores as the server: its CPU (last column, this process) is")
-		fmt.Fprintln(w, "  shared by every target and caps ops/s; compare servers on server CPU µs/op.")
-		rep.printRatios(w, wr)
+		rep.printWorkload(w, wr)
 	}
 	rep.printTargetSummary(w)
 }
 
-func (rep *Report) printRatios(w io.Writer, wr WorkloadReport) {
-	var ours, peers []LoadReport
-	var floor *LoadReport
-	for i, r := range wr.Results {
+// extraColumns are the figures beyond ops and CPU that d reports.
+func extraColumns(d workloadDef) []string {
+	var cols []string
+	if d.latency {
+		cols = append(cols, "p50 ms", "p99 ms")
+	}
+	return append(cols, d.extras...)
+}
+
+// fmtFigure prints a figure with a precision that suits its size.
+func fmtFigure(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func (rep *Report) printWorkload(w io.Writer, wr WorkloadReport) {
+	s, d := rep.Settings, wr.def
+	fmt.Fprintf(w, "\n%s: %s\n  %d goroutines, median of %d runs of %v\n", wr.Name, wr.Doc, wr.Concurrency, s.Runs, wr.Duration)
+	if len(wr.Results) == 0 {
+		fmt.Fprintln(w, "  no target emulates this service")
+		return
+	}
+	cols := extraColumns(d)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "target\tops/s\tmin–max\t"
+	if d.unit != "" {
+		head += d.unit + "\t"
+	}
+	head += "server CPU µs/op\tmin–max\tclient CPU µs/op\t"
+	for _, c := range cols {
+		head += c + "\t"
+	}
+	fmt.Fprintln(tw, head+"errors\t")
+	blank := 5 + len(cols)
+	if d.unit != "" {
+		blank++
+	}
+	for _, r := range wr.Results {
+		if r.Skipped != "" {
+			fmt.Fprintf(tw, "%s\t–%s\t\n", r.Target, strings.Repeat("\t", blank))
+			continue
+		}
+		if r.OpsPerSec == 0 {
+			fmt.Fprintf(tw, "%s\tfailed%s%d\t\n", r.Target, strings.Repeat("\t", blank), r.Errors)
+			continue
+		}
+		rlo, rhi := r.spread(func(s RunSample) float64 { return s.OpsPerSec })
+		clo, chi := r.spread(func(s RunSample) float64 { return s.ServerCPUUsPerOp })
+		line := fmt.Sprintf("%s\t%.0f\t%.0f–%.0f\t", r.Target, r.OpsPerSec, rlo, rhi)
+		if d.unit != "" {
+			line += fmtFigure(r.OpsPerSec*d.perOp) + "\t"
+		}
+		line += fmt.Sprintf("%.1f\t%.1f–%.1f\t%.1f\t", r.ServerCPUUsPerOp, clo, chi, r.ClientCPUUsPerOp)
+		for _, c := range cols {
+			if v, ok := r.Extras[c]; ok {
+				line += fmtFigure(v) + "\t"
+			} else {
+				line += "\t"
+			}
+		}
+		fmt.Fprintf(tw, "%s%d\t\n", line, r.Errors)
+	}
+	g := d.goals
+	aim := "aim (Overcast)\t\t\t"
+	if d.unit != "" {
+		if g.minRate > 0 {
+			aim += fmt.Sprintf("≥ %.0f\t", g.minRate)
+		} else {
+			aim += "\t"
+		}
+	}
+	if g.cpuUs > 0 {
+		aim += fmt.Sprintf("≤ %.0f\t\t\t", g.cpuUs)
+	} else {
+		aim += "\t\t\t"
+	}
+	for _, c := range cols {
+		switch {
+		case c == "p50 ms" && g.p50Ms > 0:
+			aim += fmt.Sprintf("≤ %s\t", fmtFigure(g.p50Ms))
+		case c == "p99 ms" && g.p99Ms > 0:
+			aim += fmt.Sprintf("≤ %s\t", fmtFigure(g.p99Ms))
+		default:
+			aim += "\t"
+		}
+	}
+	fmt.Fprintln(tw, aim+"\t")
+	tw.Flush()
+	for _, r := range wr.Results {
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "  %s: skipped, %s\n", r.Target, firstLine(r.Skipped))
+		} else if r.FirstError != "" {
+			fmt.Fprintf(w, "  %s: first error: %s\n", r.Target, firstLine(r.FirstError))
+		}
+	}
+	rep.printRatios(w, wr)
+}
+
+// ratioLine is one comparison of an Overcast mode with another target.
+type ratioLine struct {
+	ours, other    string
+	rate, cpuLess  float64 // ours ÷ other throughput; other ÷ ours server CPU per op
+	floor          bool
+	rateGoal       string
+	cpuGoal        string
+	aheadOfPeerSet bool
+}
+
+func (rep *Report) ratios(wr WorkloadReport) []ratioLine {
+	var ours, others []LoadReport
+	for _, r := range wr.Results {
 		if r.OpsPerSec == 0 {
 			continue
 		}
-		switch r.kind {
-		case kindOvercast:
+		if r.kind == kindOvercast {
 			ours = append(ours, r)
-		case kindPeer:
-			peers = append(peers, r)
-		case kindFloor:
-			floor = &wr.Results[i]
+		} else {
+			others = append(others, r)
 		}
 	}
-	if len(ours) == 0 {
+	g := wr.def.goals
+	var out []ratioLine
+	for _, o := range ours {
+		for _, p := range others {
+			l := ratioLine{ours: o.Target, other: p.Target, rate: o.OpsPerSec / p.OpsPerSec,
+				cpuLess: p.ServerCPUUsPerOp / o.ServerCPUUsPerOp, floor: p.kind == kindFloor}
+			switch {
+			case l.floor:
+				if g.floorRateShare > 0 {
+					l.rateGoal = fmt.Sprintf("≥ %.0f%% of the floor: %s", g.floorRateShare*100, verdict(l.rate >= g.floorRateShare))
+				}
+				if g.floorCPUFactor > 0 {
+					l.cpuGoal = fmt.Sprintf("≤ %.0f× the floor: %s", g.floorCPUFactor, verdict(1/l.cpuLess <= g.floorCPUFactor))
+				}
+			case p.Key == "moto":
+				if g.vsMotoRate > 0 {
+					l.rateGoal = fmt.Sprintf("≥ %.0f×: %s", g.vsMotoRate, verdict(l.rate >= g.vsMotoRate))
+				}
+				if g.vsMotoCPU > 0 {
+					l.cpuGoal = fmt.Sprintf("≥ %.0f× less: %s", g.vsMotoCPU, verdict(l.cpuLess >= g.vsMotoCPU))
+				}
+			}
+			if !l.floor && g.aheadOfPeers {
+				if l.rateGoal == "" {
+					l.rateGoal = "ahead: " + verdict(l.rate > 1)
+				}
+				if l.cpuGoal == "" {
+					l.cpuGoal = "ahead: " + verdict(l.cpuLess > 1)
+				}
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (rep *Report) printRatios(w io.Writer, wr WorkloadReport) {
+	lines := rep.ratios(wr)
+	if len(lines) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\n  Ratios (medians)")
+	fmt.Fprintln(w, "  Ratios (medians)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, o := range ours {
-		for _, p := range peers {
-			x := p.ServerCPUUsPerOp / o.ServerCPUUsPerOp
-			goal := ""
-			if p.Key == "moto" {
-				goal = fmt.Sprintf("(target ≥ %.0f×: %s)", targetVsMotoFactor, verdict(x >= targetVsMotoFactor))
-			}
-			fmt.Fprintf(tw, "  %s vs %s:\tthroughput %.1f×\tserver CPU per op %.1f× less\t%s\n",
-				o.Target, p.Target, o.OpsPerSec/p.OpsPerSec, x, goal)
+	for _, l := range lines {
+		rate := fmt.Sprintf("throughput %.2f×", l.rate)
+		if l.floor && wr.Name == "sts-getcalleridentity" {
+			rate += " (floor's client is unsigned)"
 		}
-		if floor != nil {
-			x := o.ServerCPUUsPerOp / floor.ServerCPUUsPerOp
-			fmt.Fprintf(tw, "  %s vs %s:\tthroughput %.2f× (floor's client is unsigned)\tserver CPU per op %.1f× the floor\t(target ≤ %.0f×: %s)\n",
-				o.Target, floor.Target, o.OpsPerSec/floor.OpsPerSec, x, targetFloorFactor, verdict(x <= targetFloorFactor))
+		if l.rateGoal != "" {
+			rate += " (" + l.rateGoal + ")"
 		}
+		var cpu string
+		if l.floor {
+			cpu = fmt.Sprintf("server CPU per op %.1f× the floor's", 1/l.cpuLess)
+		} else {
+			cpu = fmt.Sprintf("server CPU per op %.1f× less", l.cpuLess)
+		}
+		if l.cpuGoal != "" {
+			cpu += " (" + l.cpuGoal + ")"
+		}
+		fmt.Fprintf(tw, "  %s vs %s:\t%s\t%s\n", l.ours, l.other, rate, cpu)
 	}
 	tw.Flush()
 }
 
 func (rep *Report) printTargetSummary(w io.Writer) {
-	fmt.Fprintln(w, "\nTargets (PERF-TARGETS.md; informational, never a failure)")
+	fmt.Fprintln(w, "\nAims (PERF-TARGETS.md and the service issues; informational, never a failure)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range rep.Targets {
 		if !strings.HasPrefix(t.Key, "overcast") || t.OK == 0 {
@@ -292,11 +478,44 @@ func (rep *Report) printTargetSummary(w io.Writer) {
 		fmt.Fprintf(tw, "  %s idle RSS\t%.1f MiB\t< %.0f MiB\t%s\n", t.Name, t.IdleRSSMiB, targetIdleRSSMiB, verdict(t.IdleRSSMiB < targetIdleRSSMiB))
 	}
 	for _, wr := range rep.Workloads {
+		g := wr.def.goals
 		for _, r := range wr.Results {
-			if r.kind != kindOvercast || r.OpsPerSec == 0 {
+			if r.kind != kindOvercast {
 				continue
 			}
-			fmt.Fprintf(tw, "  %s %s\t%.1f µs/op\t≤ %.0f µs/op\t%s\n", r.Target, wr.Name, r.ServerCPUUsPerOp, targetSmallCallCPUUs, verdict(r.ServerCPUUsPerOp <= targetSmallCallCPUUs))
+			name := r.Target + " " + wr.Name
+			if r.OpsPerSec == 0 {
+				fmt.Fprintf(tw, "  %s\t%s\t\t\n", name, map[bool]string{true: "skipped", false: "failed"}[r.Skipped != ""])
+				continue
+			}
+			if g.cpuUs > 0 {
+				fmt.Fprintf(tw, "  %s server CPU\t%.1f µs/op\t≤ %.0f µs/op\t%s\n", name, r.ServerCPUUsPerOp, g.cpuUs, verdict(r.ServerCPUUsPerOp <= g.cpuUs))
+			}
+			if g.minRate > 0 {
+				v := r.OpsPerSec * wr.def.perOp
+				fmt.Fprintf(tw, "  %s\t%.0f %s\t≥ %.0f %s\t%s\n", name, v, wr.def.unit, g.minRate, wr.def.unit, verdict(v >= g.minRate))
+			}
+			for _, q := range []struct {
+				col string
+				max float64
+			}{{"p50 ms", g.p50Ms}, {"p99 ms", g.p99Ms}} {
+				if v, ok := r.Extras[q.col]; ok && q.max > 0 {
+					fmt.Fprintf(tw, "  %s %s\t%s ms\t≤ %s ms\t%s\n", name, strings.TrimSuffix(q.col, " ms"), fmtFigure(v), fmtFigure(q.max), verdict(v <= q.max))
+				}
+			}
+			if r.Errors > 0 {
+				fmt.Fprintf(tw, "  %s errors\t%d\t0\t%s\n", name, r.Errors, verdict(false))
+			}
+		}
+		for _, l := range rep.ratios(wr) {
+			if l.rateGoal != "" {
+				fmt.Fprintf(tw, "  %s %s vs %s throughput\t%.2f×\t%s\t\n", l.ours, wr.Name, l.other, l.rate, l.rateGoal)
+			}
+			if l.cpuGoal != "" && l.floor {
+				fmt.Fprintf(tw, "  %s %s vs %s server CPU/op\t%.2f× the floor's\t%s\t\n", l.ours, wr.Name, l.other, 1/l.cpuLess, l.cpuGoal)
+			} else if l.cpuGoal != "" {
+				fmt.Fprintf(tw, "  %s %s vs %s server CPU/op\t%.2f× less\t%s\t\n", l.ours, wr.Name, l.other, l.cpuLess, l.cpuGoal)
+			}
 		}
 	}
 	tw.Flush()
