@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/clock"
+	"github.com/overcast-dev/overcast/internal/metrics"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/storage"
 )
@@ -18,8 +19,9 @@ const serviceName = "dynamodb"
 
 // Service is DynamoDB and DynamoDB Streams.
 type Service struct {
-	kv    storage.KV
-	clock clock.Clock
+	kv      storage.KV
+	clock   clock.Clock
+	metrics metrics.Publisher
 
 	mu     sync.RWMutex
 	tables map[tableKey]*table
@@ -38,9 +40,13 @@ type Option func(*Service)
 // WithClock sets the clock used for timestamps, TTL expiry and stream retention.
 func WithClock(c clock.Clock) Option { return func(s *Service) { s.clock = c } }
 
+// WithMetrics sets the publisher that receives the AWS/DynamoDB metrics
+// (default metrics.Discard).
+func WithMetrics(p metrics.Publisher) Option { return func(s *Service) { s.metrics = p } }
+
 // New returns DynamoDB backed by kv.
 func New(kv storage.KV, opts ...Option) *Service {
-	s := &Service{kv: kv, clock: clock.Real(), tables: map[tableKey]*table{}}
+	s := &Service{kv: kv, clock: clock.Real(), metrics: metrics.Discard{}, tables: map[tableKey]*table{}}
 	for _, o := range opts {
 		o(s)
 	}
