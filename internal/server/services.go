@@ -53,7 +53,7 @@ func modules() []module {
 			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger))
 			return p.sns
 		}},
-		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv) }},
+		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv, dynamodb.WithClock(p.clock), dynamodb.WithMetrics(p.metrics)) }},
 		{name: "cloudwatch", deps: []string{"sns"}, build: func(p *parts) service.Service {
 			// Alarm actions publish to SNS; Auto Scaling registers its
 			// ScalingPolicyExecutor with p.cloudwatch.SetScaler.
