@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
@@ -12,6 +13,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/policy/enforce"
 	"github.com/overcast-dev/overcast/internal/protocol/awserr"
 	"github.com/overcast-dev/overcast/internal/protocol/sigv4"
+	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/iam"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -25,6 +27,10 @@ type auth struct {
 	iam                 *iam.Service
 	sts                 *sts.Service
 	clock               clock.Clock
+	// services are the running services, for their resource policies.
+	services []service.Service
+	// policies caches parsed resource policies by document.
+	policies policyCache
 }
 
 func newAuth(accessKey, secretKey string) *auth {
@@ -170,5 +176,94 @@ func (a *auth) authorizer(mode enforce.Mode, logger *slog.Logger) gateway.Author
 			return trust, parts[4]
 		}
 	}
+	for _, svc := range a.services {
+		switch x := svc.(type) {
+		case bucketPolicies:
+			e.ResourcePolicies["s3"] = func(account, arn string) (*policy.Policy, string) {
+				// arn:<partition>:s3:::<bucket>[/<key>]
+				parts := strings.SplitN(arn, ":", 6)
+				if len(parts) != 6 {
+					return nil, ""
+				}
+				bucket, _, _ := strings.Cut(parts[5], "/")
+				doc, owner, ok := x.BucketPolicy(parts[1], bucket)
+				if !ok {
+					return nil, ""
+				}
+				return a.policies.get(doc), owner
+			}
+		case queuePolicies:
+			e.ResourcePolicies["sqs"] = func(account, arn string) (*policy.Policy, string) {
+				doc, _ := x.QueuePolicy(arn)
+				return a.policies.get(doc), ""
+			}
+		case topicPolicies:
+			e.ResourcePolicies["sns"] = func(account, arn string) (*policy.Policy, string) {
+				doc, owner, _ := x.TopicPolicy(arn)
+				return a.policies.get(doc), owner
+			}
+		case functionPolicies:
+			e.ResourcePolicies["lambda"] = func(account, arn string) (*policy.Policy, string) {
+				// arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
+				parts := strings.Split(arn, ":")
+				if len(parts) < 7 || parts[5] != "function" {
+					return nil, ""
+				}
+				sts := x.PolicyStatements(parts[4], parts[3], parts[6])
+				if len(sts) == 0 {
+					return nil, ""
+				}
+				return a.policies.get(`{"Version":"2012-10-17","Statement":[` + strings.Join(sts, ",") + `]}`), ""
+			}
+		}
+	}
 	return e
+}
+
+// The resource-policy look-ups services export (see each package's
+// policy_export.go).
+type (
+	bucketPolicies interface {
+		BucketPolicy(partition, bucket string) (policy, owner string, found bool)
+	}
+	queuePolicies interface {
+		QueuePolicy(queueARN string) (policy string, found bool)
+	}
+	topicPolicies interface {
+		TopicPolicy(topicARN string) (policy, owner string, found bool)
+	}
+	functionPolicies interface {
+		PolicyStatements(account, region, name string) []string
+	}
+)
+
+// policyCache keeps parsed resource policies by their text, so a request
+// does not parse its resource's policy again.
+type policyCache struct {
+	mu sync.RWMutex
+	m  map[string]*policy.Policy
+}
+
+// get returns doc parsed (nil for "" or a document that does not parse).
+func (c *policyCache) get(doc string) *policy.Policy {
+	if doc == "" {
+		return nil
+	}
+	c.mu.RLock()
+	p, ok := c.m[doc]
+	c.mu.RUnlock()
+	if ok {
+		return p
+	}
+	p, err := policy.Parse(doc, policy.Any)
+	if err != nil {
+		p = nil
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 4096 {
+		c.m = map[string]*policy.Policy{}
+	}
+	c.m[doc] = p
+	c.mu.Unlock()
+	return p
 }

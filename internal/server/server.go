@@ -28,11 +28,14 @@ import (
 	"github.com/overcast-dev/overcast/internal/protocol/rest"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
+	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
-	"github.com/overcast-dev/overcast/internal/service/logs"
-	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/iam"
+	"github.com/overcast-dev/overcast/internal/service/lambda"
+	"github.com/overcast-dev/overcast/internal/service/logs"
+	"github.com/overcast-dev/overcast/internal/service/s3"
+	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 	"github.com/overcast-dev/overcast/internal/storage"
@@ -94,19 +97,24 @@ type parts struct {
 	cloudwatch *cloudwatch.Service
 	// sqs is the SQS service once built, for services that deliver to queues.
 	sqs *sqs.Service
-	// iam and sts are the identity services once built: the gateway asks
-	// them who a caller is and what it may do.
-	iam *iam.Service
-	sts *sts.Service
 	// sns is the SNS service once built, for services that publish to topics.
 	sns *sns.Service
 	// ec2 is EC2 once built: Auto Scaling launches and terminates through it,
 	// load balancers look up instances and subnets.
 	ec2 *ec2.Service
+	// iam and sts are the identity services once built: the gateway asks
+	// them who a caller is and what it may do.
+	iam *iam.Service
+	sts *sts.Service
 	// elb is Elastic Load Balancing once built (Auto Scaling attaches to it).
 	elb *elb.Service
 	// logs is CloudWatch Logs once built (Lambda writes function logs to it).
 	logs *logs.Service
+	// s3, dynamodb and lambda are those services once built: Lambda reads
+	// code from S3 and polls DynamoDB Streams; S3 notifies functions.
+	s3       *s3.Service
+	dynamodb *dynamodb.Service
+	lambda   *lambda.Service
 }
 
 // metricsSlot is a metrics.Publisher that forwards to the publisher set
@@ -274,7 +282,7 @@ func New(cfg Config) (*Server, error) {
 	for _, m := range mods {
 		s.services = append(s.services, m.build(p))
 	}
-	a.iam, a.sts, a.clock = p.iam, p.sts, p.clock
+	a.iam, a.sts, a.clock, a.services = p.iam, p.sts, p.clock, s.services
 	s.gw, err = gateway.New(gateway.Config{
 		Logger:        logger,
 		Auth:          a,

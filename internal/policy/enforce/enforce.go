@@ -20,10 +20,22 @@
 // sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity,
 // sts:TransitiveTagKeys, s3:prefix, s3:delimiter, s3:max-keys.
 //
+// Resource-based policies come from the look-ups the server registers in
+// Enforcer.ResourcePolicies: S3 bucket policies, SQS queue policies, SNS
+// topic policies (the default one when none is set), Lambda function
+// policies (AddPermission) and role trust policies for sts:AssumeRole.
+// Cross-account requests need both the caller's identity policies and the
+// resource's policy to allow them; an allowed cross-account S3 request
+// runs as the bucket owner's account. AuthorizeService decides calls of
+// service principals (sns.amazonaws.com, ...) with aws:SourceArn and
+// aws:SourceAccount against the resource's policy alone.
+//
 // Deviations: aws:ResourceTag/* is only known where a service registers a
 // resource look-up; operations AWS authorizes against several actions
 // (CopyObject's source read) check only the main one; Organizations SCPs
-// are not modelled.
+// are not modelled; service-to-service deliveries inside Overcast (SNS to
+// SQS, S3 notifications) do not call AuthorizeService yet, because the
+// services do not pass the source ARN through their delivery interfaces.
 package enforce
 
 import (
@@ -96,6 +108,10 @@ type Enforcer struct {
 }
 
 // Authorize decides req; it returns nil when the request may proceed.
+//
+// A cross-account request that the resource's policy allows runs as the
+// resource owner's account for services that address resources by the
+// caller's account (S3 buckets): req.Account is set to the owner.
 func (e *Enforcer) Authorize(svc, signingName string, req *service.Request) error {
 	if e == nil || e.Mode == Off {
 		return nil
@@ -115,21 +131,80 @@ func (e *Enforcer) Authorize(svc, signingName string, req *service.Request) erro
 	}
 	ctx := e.context(prefix, req)
 	resources := Resources(prefix, req, p)
+	owner := ""
 	for _, res := range resources {
-		d := e.decide(prefix, action, res, p, req, ctx)
+		d, resOwner := e.decide(prefix, action, res, p, req, ctx)
 		e.log(req, action, res, d.Allowed, d.Reason.String())
-		if !d.Allowed && e.Mode == Strict {
-			return Denied(req.Protocol, signingName, action, res, p, d)
+		if !d.Allowed {
+			if e.Mode == Strict {
+				return Denied(req.Protocol, signingName, action, res, p, d)
+			}
+			continue
 		}
+		if resOwner != "" {
+			owner = resOwner
+		}
+	}
+	if owner != "" && owner != req.Account && actAsOwner[prefix] && p.Type != policy.Anonymous {
+		req.Account = owner
 	}
 	return nil
 }
 
-func (e *Enforcer) decide(prefix, action, res string, p *policy.Principal, req *service.Request, ctx policy.Context) policy.Decision {
+// actAsOwner are the services whose handlers find a resource under the
+// caller's account, so an allowed cross-account request runs as the owner.
+var actAsOwner = map[string]bool{"s3": true}
+
+// AuthorizeService decides a service-to-service call: the service
+// principal svc ("sns.amazonaws.com") performs action on resource on
+// behalf of sourceARN in sourceAccount (aws:SourceArn, aws:SourceAccount).
+// Only the resource's policy can allow it. It returns nil when allowed or
+// when enforcement is off or soft (the decision is logged).
+func (e *Enforcer) AuthorizeService(svc, action, resource, sourceARN, sourceAccount string) error {
+	if e == nil || e.Mode == Off {
+		return nil
+	}
+	prefix, _, _ := strings.Cut(action, ":")
+	p := &policy.Principal{Type: policy.ServicePrincipal, ARN: svc}
+	ctx := policy.Context{}
+	if sourceARN != "" {
+		ctx["aws:sourcearn"] = []string{sourceARN}
+	}
+	if sourceAccount != "" {
+		ctx["aws:sourceaccount"] = []string{sourceAccount}
+		ctx["aws:sourceowner"] = []string{sourceAccount}
+	}
+	now := time.Now()
+	if e.Now != nil {
+		now = e.Now()
+	}
+	ctx["aws:currenttime"] = []string{now.UTC().Format(time.RFC3339)}
+	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	r := &policy.Request{Action: action, Resource: resource, Principal: p, Context: ctx}
+	var rp *policy.Policy
+	if f := e.ResourcePolicies[prefix]; f != nil {
+		rp, r.ResourceAccount = f(sourceAccount, resource)
+	}
+	d := policy.Evaluate(r, rp)
+	if e.Logger != nil {
+		level := slog.LevelDebug
+		if !d.Allowed {
+			level = slog.LevelInfo
+		}
+		e.Logger.Log(context.Background(), level, "iam decision", "mode", e.Mode.String(), "principal", svc, "action", action, "resource", resource, "source_arn", sourceARN, "allowed", d.Allowed, "reason", d.Reason.String())
+	}
+	if d.Allowed || e.Mode != Strict {
+		return nil
+	}
+	return &awserr.Error{Code: awserr.CodeAccessDenied, Status: http.StatusForbidden, QueryCode: awserr.CodeAccessDenied,
+		Message: "Service: " + svc + " is not authorized to perform: " + action + " on resource: " + resource + " " + d.Reason.Because(action)}
+}
+
+func (e *Enforcer) decide(prefix, action, res string, p *policy.Principal, req *service.Request, ctx policy.Context) (policy.Decision, string) {
 	r := &policy.Request{Action: action, Resource: res, Principal: p, Context: ctx}
 	var rp *policy.Policy
+	var owner string
 	if f := e.ResourcePolicies[prefix]; f != nil && res != "*" {
-		var owner string
 		rp, owner = f(req.Account, res)
 		r.ResourceAccount = owner
 	}
@@ -137,9 +212,9 @@ func (e *Enforcer) decide(prefix, action, res string, p *policy.Principal, req *
 		r.ResourceAccount = arnAccount(res)
 	}
 	if p.Type == policy.Root && action == "sts:AssumeRole" {
-		return policy.Decision{Reason: policy.ImplicitDenyResource}
+		return policy.Decision{Reason: policy.ImplicitDenyResource}, owner
 	}
-	return policy.Evaluate(r, rp)
+	return policy.Evaluate(r, rp), owner
 }
 
 func (e *Enforcer) log(req *service.Request, action, res string, allowed bool, reason string) {
@@ -157,7 +232,10 @@ func (e *Enforcer) log(req *service.Request, action, res string, allowed bool, r
 }
 
 // unauthorized are the actions AWS lets any authenticated caller perform.
-var unauthorized = map[string]bool{"sts:GetCallerIdentity": true}
+// AssumeRoleWithWebIdentity and AssumeRoleWithSAML carry their own
+// credentials (a token or an assertion) and STS checks them against the
+// role's trust policy itself.
+var unauthorized = map[string]bool{"sts:GetCallerIdentity": true, "sts:AssumeRoleWithWebIdentity": true, "sts:AssumeRoleWithSAML": true}
 
 // Prefix returns the IAM action prefix of a SigV4 signing name.
 func Prefix(signingName string) string {

@@ -100,12 +100,17 @@ func s3Resources(req *service.Request, p *policy.Principal) []string {
 
 func sqsResources(req *service.Request, p *policy.Principal) []string {
 	if u := service.Str(req.Input, "QueueUrl"); u != "" {
-		pu, err := url.Parse(u)
-		if err == nil {
-			parts := strings.Split(strings.Trim(pu.Path, "/"), "/")
-			if len(parts) == 2 {
-				return []string{"arn:" + partition(req) + ":sqs:" + req.Region + ":" + parts[0] + ":" + parts[1]}
-			}
+		// As SQS reads it: a full URL, a path, or a bare queue name.
+		if pu, err := url.Parse(u); err == nil && pu.Path != "" {
+			u = pu.Path
+		}
+		parts := strings.Split(strings.Trim(u, "/"), "/")
+		switch len(parts) {
+		case 1:
+			return []string{"arn:" + partition(req) + ":sqs:" + req.Region + ":" + req.Account + ":" + parts[0]}
+		case 2, 3:
+			n := len(parts)
+			return []string{"arn:" + partition(req) + ":sqs:" + req.Region + ":" + parts[n-2] + ":" + parts[n-1]}
 		}
 		return nil
 	}
