@@ -1,8 +1,3 @@
-//go:build s3bench
-
-// The S3 workloads build with -tags s3bench and are listed by adding
-// s3Defs() to workloadDefs.
-
 package main
 
 import (

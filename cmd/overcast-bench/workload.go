@@ -209,6 +209,7 @@ func workloadDefs() []workloadDef {
 			goals: goals{cpuUs: targetSmallCallCPUUs, vsMotoCPU: targetVsMotoFactor, floorCPUFactor: targetFloorFactor}},
 	}
 	defs = append(defs, sqsDefs()...)
+	defs = append(defs, s3Defs()...)
 	return defs
 }
 
