@@ -109,6 +109,8 @@ type env struct {
 	lb  *elbv2.Client
 	cw  *cloudwatch.Client
 	ctx context.Context
+	// pidDir receives <instance-id>.pgid files from the instances.
+	pidDir string
 }
 
 var epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -126,7 +128,11 @@ func newEnv(t *testing.T) *env {
 func (e *env) template(name string) string {
 	e.t.Helper()
 	bin := webServerBinary(e.t)
-	script := "#!/bin/sh\n" + bin + " > web.log 2>&1 &\n"
+	if e.pidDir == "" {
+		e.pidDir = e.t.TempDir()
+	}
+	// The instance records its process group, so a test can crash it.
+	script := "#!/bin/sh\ncut -d' ' -f5 /proc/$$/stat > " + e.pidDir + "/$OVERCAST_INSTANCE_ID.pgid\n" + bin + " > web.log 2>&1 &\n"
 	out, err := e.ec.CreateLaunchTemplate(e.ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(name),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
@@ -157,7 +163,14 @@ func (e *env) subnets() []string {
 
 func (e *env) group(name string) astypes.AutoScalingGroup {
 	e.t.Helper()
-	out, err := e.as.DescribeAutoScalingGroups(e.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}
+	out, err := e.as.DescribeAutoScalingGroups(e.ctx, in)
+	for i := 0; i < 3 && err != nil && apiCode(err) == ""; i++ {
+		// A connection closed under the client while instances stop
+		// (observed rarely, outside Auto Scaling): ask again.
+		e.t.Logf("DescribeAutoScalingGroups transport error, retrying: %v", err)
+		out, err = e.as.DescribeAutoScalingGroups(e.ctx, in)
+	}
 	if err != nil {
 		e.t.Fatalf("DescribeAutoScalingGroups: %v", err)
 	}
