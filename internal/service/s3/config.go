@@ -359,14 +359,28 @@ func (s *Service) getBucketACL(req *service.Request) (map[string]any, error) {
 
 func (s *Service) putBucketACL(req *service.Request) (map[string]any, error) {
 	acl := service.Str(req.Input, "ACL")
+	policy, _ := req.Input["AccessControlPolicy"].(map[string]any)
 	err := s.updateBucket(req, service.Str(req.Input, "Bucket"), func(b *bucketRecord) error {
-		if b.Ownership == "BucketOwnerEnforced" && ((acl != "" && acl != "private" && acl != "bucket-owner-full-control") || req.Input["AccessControlPolicy"] != nil && acl == "") {
-			if req.Input["AccessControlPolicy"] != nil || acl != "" {
-				return s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
-			}
+		if b.Ownership == "BucketOwnerEnforced" && !ownerOnlyACL(acl, policy, b.Account) {
+			return s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
 		}
 		b.ACL = acl
 		return nil
 	})
 	return map[string]any{}, err
+}
+
+// ownerOnlyACL reports whether an ACL grants nothing beyond the owner's
+// full control, the only ACL a bucket with ACLs disabled accepts.
+func ownerOnlyACL(acl string, policy map[string]any, account string) bool {
+	if acl != "" && acl != "private" && acl != "bucket-owner-full-control" {
+		return false
+	}
+	for _, g := range listOf(policy["Grants"]) {
+		grantee, _ := g["Grantee"].(map[string]any)
+		if service.Str(g, "Permission") != "FULL_CONTROL" || service.Str(grantee, "ID") != canonicalID(account) {
+			return false
+		}
+	}
+	return true
 }

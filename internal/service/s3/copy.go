@@ -354,7 +354,8 @@ func (s *Service) putObjectACL(req *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Ownership == "BucketOwnerEnforced" && (service.Str(req.Input, "ACL") != "" && service.Str(req.Input, "ACL") != "bucket-owner-full-control" || req.Input["AccessControlPolicy"] != nil) {
+	policy, _ := req.Input["AccessControlPolicy"].(map[string]any)
+	if b.Ownership == "BucketOwnerEnforced" && !ownerOnlyACL(service.Str(req.Input, "ACL"), policy, b.Account) {
 		return nil, s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
 	}
 	if _, err := s.readObject(req, b, service.Str(req.Input, "Key"), service.Str(req.Input, "VersionId")); err != nil {
