@@ -7,15 +7,16 @@
 // Object metadata lives in the KV store (in a compact binary record) and
 // bodies in the blob store: every version gets a fresh random blob key
 // (never derived from the object key, so no key can reach outside the data
-// directory),
-// the body is streamed into it while its MD5 ETag and any declared checksum
-// are computed in the same pass, and only then is the metadata committed.
+// directory), the body is streamed into it while its MD5 ETag and any
+// declared checksum are computed in the same pass, and only then is the
+// metadata committed.
 // A blob that is replaced is deleted after the commit; readers that opened
 // it keep reading what they opened, so no reader sees a torn object and the
 // last complete write wins. GET bodies are handed to the HTTP server as files,
 // so the kernel sends them (sendfile). Bodies of at most Options.InlineMax
 // bytes (4 KiB) are kept inside the object's record instead: one KV write
-// per small PUT, no file. Decoded bucket records are cached next to the
+// per small PUT, no file (the KV keeps them in memory, as it keeps all
+// metadata). Decoded bucket records are cached next to the
 // bytes they came from and reused only while the stored bytes are unchanged.
 //
 // The request-rate mode (Options.RateLimit, `overcast --s3-rate-limit`)
@@ -44,7 +45,8 @@
 //     applied by a controller every minute (S3 runs once a day); transitions
 //     are stored but not applied.
 //   - Event notifications are delivered synchronously after the commit, to
-//     whatever NotificationSink the server wires (SQS, SNS); a failed delivery
+//     whatever NotificationSink the server wires (Sinks: SQS queues, SNS
+//     topics, Lambda functions); a failed delivery
 //     is logged and dropped. Putting a notification configuration sends
 //     s3:TestEvent to each destination, as S3 does.
 //   - The request-rate mode counts prefixes as the key up to its last '/'
