@@ -2,12 +2,14 @@ package enforce_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,6 +155,14 @@ func TestStrictGoSDK(t *testing.T) {
 			_, err := f.readerIAM.ListUsers(ctx, &iam.ListUsersInput{})
 			return err
 		}, false, "AccessDenied", 403},
+		{"sqs receive", "sqs:ReceiveMessage", queueARN, func() error {
+			_, err := f.readerSQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(f.queueURL)})
+			return err
+		}, false, "AccessDenied", 403},
+		{"sts assume role", "sts:AssumeRole", "arn:aws:iam::000000000000:role/admin", func() error {
+			_, err := f.readerSTS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/admin"), RoleSessionName: aws.String("sess")})
+			return err
+		}, false, "AccessDenied", 403},
 		{"iam attach (escalation)", "iam:AttachUserPolicy", "arn:aws:iam::000000000000:user/reader", func() error {
 			_, err := f.readerIAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
 			return err
@@ -283,67 +293,123 @@ url = sys.argv[1]
 s3 = boto3.client("s3", endpoint_url=url)
 sqs = boto3.client("sqs", endpoint_url=url)
 iam = boto3.client("iam", endpoint_url=url)
+sts = boto3.client("sts", endpoint_url=url)
 res = {}
 res["get_public"] = s3.get_object(Bucket="bkt", Key="public/a.txt")["Body"].read().decode()
+res["whoami"] = sts.get_caller_identity()["Arn"]
 for name, fn in [("get_private", lambda: s3.get_object(Bucket="bkt", Key="private/b.txt")),
                  ("put", lambda: s3.put_object(Bucket="bkt", Key="public/n", Body=b"x")),
+                 ("list", lambda: s3.list_objects_v2(Bucket="bkt", Prefix="public/")),
                  ("sqs_send", lambda: sqs.send_message(QueueUrl=sys.argv[2], MessageBody="m")),
-                 ("iam_list", lambda: iam.list_users())]:
+                 ("sqs_receive", lambda: sqs.receive_message(QueueUrl=sys.argv[2])),
+                 ("sts_assume", lambda: sts.assume_role(RoleArn="arn:aws:iam::000000000000:role/admin", RoleSessionName="sess")),
+                 ("iam_list", lambda: iam.list_users()),
+                 ("iam_attach", lambda: iam.attach_user_policy(UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"))]:
     try:
         fn()
         res[name] = "allowed"
     except ClientError as e:
-        res[name] = e.response["Error"]["Code"] + "|" + e.response["Error"].get("Message", "")
+        res[name] = e.response["Error"]["Code"] + "|" + str(e.response["ResponseMetadata"]["HTTPStatusCode"]) + "|" + e.response["Error"].get("Message", "")
 print(json.dumps(res))
 `
 
+// strictCalls are the denied calls of the boto3 script and the CLI runs,
+// with the action and resource AWS names in the message.
+var strictDenied = map[string][2]string{
+	"get_private": {"s3:GetObject", "arn:aws:s3:::bkt/private/b.txt"},
+	"put":         {"s3:PutObject", "arn:aws:s3:::bkt/public/n"},
+	"list":        {"s3:ListBucket", "arn:aws:s3:::bkt"},
+	"sqs_send":    {"sqs:SendMessage", "arn:aws:sqs:us-east-1:000000000000:q"},
+	"sqs_receive": {"sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:000000000000:q"},
+	"sts_assume":  {"sts:AssumeRole", "arn:aws:iam::000000000000:role/admin"},
+	"iam_list":    {"iam:ListUsers", "*"},
+	"iam_attach":  {"iam:AttachUserPolicy", "arn:aws:iam::000000000000:user/reader"},
+}
+
 func TestStrictBoto3AndCLI(t *testing.T) {
 	f := setup(t)
+	// The simulator agrees with the gateway on every denied call.
+	for name, ar := range strictDenied {
+		if got := f.simulate(t, ar[0], ar[1]); got != "implicitDeny" {
+			t.Errorf("%s: simulator says %s", name, got)
+		}
+	}
+	deniedMsg := func(action, resource string) string {
+		return "User: " + f.userARN + " is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action"
+	}
 	for _, py := range awstest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(py.Path, "-c", boto3Strict, f.srv.URL(), f.queueURL)
 			cmd.Env = awstest.ClientEnv(t, f.key, f.secret)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
-			s := string(out)
-			if !strings.Contains(s, `"get_public": "hello"`) {
-				t.Errorf("allowed read failed: %s", s)
+			var res map[string]string
+			if err := json.Unmarshal(out, &res); err != nil {
+				t.Fatalf("%v: %s", err, out)
 			}
-			for _, name := range []string{"get_private", "put", "sqs_send", "iam_list"} {
-				if !strings.Contains(s, `"`+name+`": "AccessDenied|User: `+f.userARN+` is not authorized`) {
-					t.Errorf("%s not denied right: %s", name, s)
+			if res["get_public"] != "hello" || res["whoami"] != f.userARN {
+				t.Errorf("allowed calls: %v", res)
+			}
+			for name, ar := range strictDenied {
+				if want := "AccessDenied|403|" + deniedMsg(ar[0], ar[1]); res[name] != want {
+					t.Errorf("%s:\n got %s\nwant %s", name, res[name], want)
 				}
 			}
 		})
 	}
 	for _, c := range awstest.CLIs(t) {
 		t.Run(c.Name, func(t *testing.T) {
-			key, secret := f.key, f.secret
-			run := func(args ...string) (string, error) {
+			t.Parallel()
+			run := func(key, secret string, args ...string) (string, error) {
 				cmd := exec.Command(c.Path, append([]string{"--endpoint-url", f.srv.URL(), "--output", "json"}, args...)...)
 				cmd.Env = awstest.ClientEnv(t, key, secret)
 				out, err := cmd.CombinedOutput()
 				return string(out), err
 			}
 			dst := t.TempDir() + "/a.txt"
-			if out, err := run("s3api", "get-object", "--bucket", "bkt", "--key", "public/a.txt", dst); err != nil {
-				t.Fatalf("allowed read: %v %s", err, out)
+			type cliCall struct {
+				args   []string
+				denied string // strictDenied key; "" when allowed
+				want   string // in the output of an allowed call
 			}
-			for _, args := range [][]string{
-				{"s3api", "get-object", "--bucket", "bkt", "--key", "private/b.txt", dst},
-				{"sqs", "send-message", "--queue-url", f.queueURL, "--message-body", "m"},
-			} {
-				out, err := run(args...)
-				if err == nil || !strings.Contains(out, "AccessDenied") || !strings.Contains(out, "is not authorized to perform") {
-					t.Errorf("%v: %v %s", args, err, out)
+			calls := []cliCall{
+				{[]string{"s3api", "get-object", "--bucket", "bkt", "--key", "public/a.txt", dst}, "", `"ContentLength": 5`},
+				{[]string{"sts", "get-caller-identity"}, "", f.userARN},
+				{[]string{"s3api", "get-object", "--bucket", "bkt", "--key", "private/b.txt", dst + "2"}, "get_private", ""},
+				{[]string{"sqs", "send-message", "--queue-url", f.queueURL, "--message-body", "m"}, "sqs_send", ""},
+				{[]string{"sts", "assume-role", "--role-arn", "arn:aws:iam::000000000000:role/admin", "--role-session-name", "sess"}, "sts_assume", ""},
+				{[]string{"iam", "list-users"}, "iam_list", ""},
+			}
+			var wg sync.WaitGroup
+			for _, call := range calls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := run(f.key, f.secret, call.args...)
+					if call.denied == "" {
+						if err != nil || !strings.Contains(out, call.want) {
+							t.Errorf("%v: %v %s", call.args, err, out)
+						}
+						return
+					}
+					ar := strictDenied[call.denied]
+					if err == nil || !strings.Contains(out, "(AccessDenied)") || !strings.Contains(out, deniedMsg(ar[0], ar[1])) {
+						t.Errorf("%v: %v %s", call.args, err, out)
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := run("test", "test", "iam", "simulate-principal-policy", "--policy-source-arn", f.userARN, "--action-names", "s3:GetObject", "sqs:SendMessage", "--resource-arns", "arn:aws:s3:::bkt/public/a.txt")
+				if err != nil || strings.Count(out, `"allowed"`) != 1 || strings.Count(out, `"implicitDeny"`) != 1 {
+					t.Errorf("simulator via CLI: %v %s", err, out)
 				}
-			}
-			key, secret = "test", "test"
-			if out, err := run("iam", "simulate-principal-policy", "--policy-source-arn", f.userARN, "--action-names", "s3:GetObject", "--resource-arns", "arn:aws:s3:::bkt/public/a.txt"); err != nil || !strings.Contains(out, `"allowed"`) {
-				t.Errorf("simulator via CLI: %v %s", err, out)
-			}
+			}()
+			wg.Wait()
 		})
 	}
 }
