@@ -199,7 +199,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			startTimeout: *startTimeout,
 		})
 	}
-	if want("floor") {
+	floorUseful := false
+	for _, d := range defs {
+		floorUseful = floorUseful || d.floor
+	}
+	if want("floor") && floorUseful {
 		self, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("find own binary for the floor server: %w", err)

@@ -210,6 +210,7 @@ func workloadDefs() []workloadDef {
 	}
 	defs = append(defs, sqsDefs()...)
 	defs = append(defs, s3Defs()...)
+	defs = append(defs, ddbDefs()...)
 	return defs
 }
 
