@@ -2,18 +2,29 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/service"
+	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/lambda"
+	"github.com/overcast-dev/overcast/internal/service/logs"
 )
 
 // newLambda builds Lambda and connects it to the services it reaches: SQS
-// (event-source mappings and destinations), SNS (destinations) and
-// CloudWatch metrics. CloudWatch Logs and S3 code packages are wired when
-// those services export what lambda.LogSink and lambda.CodeFetcher need.
+// (event-source mappings and destinations), SNS (destinations), CloudWatch
+// metrics and Logs (function logs), S3 (code packages) and DynamoDB Streams
+// (event-source mappings); and connects the services that invoke functions
+// (S3 notifications, Logs subscription filters) to it. Services built
+// after Lambda, or not running, are looked up when used.
 func newLambda(p *parts) service.Service {
 	opts := []lambda.Option{
 		lambda.WithClock(p.clock),
@@ -22,6 +33,8 @@ func newLambda(p *parts) service.Service {
 		lambda.WithCredentials(func(account, role string) (string, string, string) {
 			return p.cfg.AccessKey, p.cfg.SecretKey, ""
 		}),
+		lambda.WithCodeFetcher(s3Code{p}),
+		lambda.WithStreamSource(ddbStreams{p}),
 	}
 	if !p.cfg.Memory && p.cfg.DataDir != "" {
 		opts = append(opts, lambda.WithCodeDir(filepath.Join(p.cfg.DataDir, "lambda")))
@@ -29,13 +42,195 @@ func newLambda(p *parts) service.Service {
 	if p.sqs != nil {
 		opts = append(opts, lambda.WithQueueSource(sqsSource{p.sqs}))
 	}
+	if p.logs != nil {
+		opts = append(opts, lambda.WithLogSink(logSink{p.logs}))
+	}
 	opts = append(opts, lambda.WithDestination(lambdaDest{p}))
-	// CloudWatch Logs: once parts carries the logs service (p.logs, with
-	// PutEvents), add
-	//	lambda.WithLogSink(logSink{p.logs})
-	// where logSink.PutLogEvents converts []lambda.LogEvent to []logs.Event
-	// and calls p.logs.PutEvents(context.Background(), ...).
-	return lambda.New(p.kv, p.blobs, opts...)
+	p.lambda = lambda.New(p.kv, p.blobs, opts...)
+	if p.logs != nil {
+		p.logs.SetDeliverer(logsToLambda{p.lambda})
+	}
+	return p.lambda
+}
+
+// logSink is lambda.LogSink over CloudWatch Logs.
+type logSink struct{ l *logs.Service }
+
+func (s logSink) PutLogEvents(account, region, group, stream string, events []lambda.LogEvent) {
+	evs := make([]logs.Event, len(events))
+	for i, e := range events {
+		evs[i] = logs.Event{Timestamp: e.Time, Message: e.Message}
+	}
+	s.l.PutEvents(context.Background(), account, region, group, stream, evs)
+}
+
+// logsToLambda delivers Logs subscription filter data to functions, as the
+// {"awslogs":{"data":"<base64 of the gzip>"}} event AWS sends, asynchronously.
+type logsToLambda struct{ l *lambda.Service }
+
+func (d logsToLambda) DeliverLogs(ctx context.Context, arn string, data []byte) error {
+	region, account, _, ok := arnParts(arn)
+	if !ok {
+		return errors.New("bad function ARN " + arn)
+	}
+	payload, err := json.Marshal(map[string]any{"awslogs": map[string]any{"data": data}})
+	if err != nil {
+		return err
+	}
+	_, err = d.l.Invoke(ctx, account, region, arn, payload, true)
+	return err
+}
+
+// invokeFunctionAsync queues an invocation of the function arn for the
+// services that trigger functions asynchronously (S3 notifications, SNS,
+// CloudWatch alarm actions).
+func invokeFunctionAsync(ctx context.Context, p *parts, arn string, payload []byte) error {
+	if p.lambda == nil {
+		return errors.New("lambda is not running")
+	}
+	region, account, _, ok := arnParts(arn)
+	if !ok {
+		return errors.New("bad function ARN " + arn)
+	}
+	_, err := p.lambda.Invoke(ctx, account, region, arn, payload, true)
+	return err
+}
+
+// checkFunction reports whether the function arn exists.
+func checkFunction(ctx context.Context, p *parts, arn string) error {
+	if p.lambda == nil {
+		return errors.New("lambda is not running")
+	}
+	region, account, _, ok := arnParts(arn)
+	if !ok {
+		return errors.New("bad function ARN " + arn)
+	}
+	return p.lambda.Check(ctx, account, region, arn)
+}
+
+// s3Code is lambda.CodeFetcher over S3's GetObject.
+type s3Code struct{ p *parts }
+
+func (c s3Code) FetchCode(ctx context.Context, account, region, bucket, key, objectVersion string) (io.ReadCloser, error) {
+	if c.p.s3 == nil {
+		return nil, errors.New("NoSuchBucket: S3 is not running")
+	}
+	in := map[string]any{"Bucket": bucket, "Key": key}
+	if objectVersion != "" {
+		in["VersionId"] = objectVersion
+	}
+	h := c.p.s3.Handlers()["GetObject"]
+	if h == nil {
+		return nil, errors.New("GetObject is not implemented")
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, "/"+url.PathEscape(bucket)+"/"+url.PathEscape(key), nil)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h(&service.Request{Context: ctx, Account: account, Region: region, Operation: "GetObject", Protocol: "rest-xml", Input: in, HTTP: hr})
+	if err != nil {
+		return nil, err
+	}
+	st, ok := out["Body"].(*protocol.Stream)
+	if !ok || st.Body == nil {
+		return nil, errors.New("GetObject returned no body")
+	}
+	return st.Body, nil
+}
+
+// ddbStreams is lambda.StreamSource over DynamoDB Streams. A stream is read
+// as one shard; an iterator is the stream ARN and the sequence position to
+// read after.
+type ddbStreams struct{ p *parts }
+
+const ddbShard = "shardId-00000000000000000001-00000001"
+
+func (d ddbStreams) reader() (*dynamodb.Service, error) {
+	if d.p.dynamodb == nil {
+		return nil, errors.New("dynamodb is not running")
+	}
+	return d.p.dynamodb, nil
+}
+
+func (d ddbStreams) Shards(ctx context.Context, streamARN string) ([]string, error) {
+	db, err := d.reader()
+	if err != nil {
+		return nil, err
+	}
+	region, account, _, ok := arnParts(streamARN)
+	if !ok {
+		return nil, errors.New("bad stream ARN " + streamARN)
+	}
+	if _, _, err := db.ReadStream(account, region, streamARN, "", 0); err != nil {
+		return nil, err
+	}
+	return []string{ddbShard}, nil
+}
+
+func (d ddbStreams) Iterator(ctx context.Context, streamARN, shardID, position, seq string) (string, error) {
+	db, err := d.reader()
+	if err != nil {
+		return "", err
+	}
+	region, account, _, ok := arnParts(streamARN)
+	if !ok {
+		return "", errors.New("bad stream ARN " + streamARN)
+	}
+	after := ""
+	switch position {
+	case "AFTER_SEQUENCE_NUMBER", "AT_SEQUENCE_NUMBER":
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if err != nil {
+			return "", errors.New("bad sequence number " + seq)
+		}
+		if position == "AT_SEQUENCE_NUMBER" {
+			n--
+		}
+		if n >= 0 {
+			after = strconv.FormatInt(n, 10)
+		}
+	case "LATEST":
+		for { // skip to the end of the stream
+			recs, next, err := db.ReadStream(account, region, streamARN, after, 1000)
+			if err != nil {
+				return "", err
+			}
+			if len(recs) == 0 || next == after {
+				break
+			}
+			after = next
+		}
+	}
+	return streamARN + "|" + after, nil
+}
+
+func (d ddbStreams) Records(ctx context.Context, iterator string, limit int) ([]map[string]any, string, error) {
+	db, err := d.reader()
+	if err != nil {
+		return nil, "", err
+	}
+	i := strings.LastIndexByte(iterator, '|')
+	if i < 0 {
+		return nil, "", errors.New("bad iterator")
+	}
+	arn, after := iterator[:i], iterator[i+1:]
+	region, account, _, ok := arnParts(arn)
+	if !ok {
+		return nil, "", errors.New("bad stream ARN " + arn)
+	}
+	recs, next, err := db.ReadStream(account, region, arn, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, r := range recs {
+		// Lambda sends ApproximateCreationDateTime as epoch seconds.
+		if sr, ok := r["dynamodb"].(map[string]any); ok {
+			if t, ok := sr["ApproximateCreationDateTime"].(time.Time); ok {
+				sr["ApproximateCreationDateTime"] = t.Unix()
+			}
+		}
+	}
+	return recs, arn + "|" + next, nil
 }
 
 // handlerSvc is a service whose operations an adapter calls through its

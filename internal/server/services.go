@@ -6,10 +6,10 @@ import (
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
 	"github.com/overcast-dev/overcast/internal/service/ec2"
 	"github.com/overcast-dev/overcast/internal/service/elb"
-	"github.com/overcast-dev/overcast/internal/service/s3"
-	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/iam"
 	"github.com/overcast-dev/overcast/internal/service/logs"
+	"github.com/overcast-dev/overcast/internal/service/s3"
+	"github.com/overcast-dev/overcast/internal/service/sns"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
 	"github.com/overcast-dev/overcast/internal/service/sts"
 )
@@ -39,10 +39,11 @@ func modules() []module {
 			return p.sts
 		}},
 		{name: "s3", build: func(p *parts) service.Service {
-			return s3.New(s3Options(p))
+			p.s3 = s3.New(s3Options(p))
+			return p.s3
 		}},
 		{name: "sqs", build: func(p *parts) service.Service {
-			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger))
+			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger), sqs.WithMetrics(p.metrics))
 			return p.sqs
 		}},
 		{name: "sns", deps: []string{"sqs"}, build: func(p *parts) service.Service {
@@ -53,7 +54,10 @@ func modules() []module {
 			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger))
 			return p.sns
 		}},
-		{name: "dynamodb", build: func(p *parts) service.Service { return dynamodb.New(p.kv, dynamodb.WithClock(p.clock), dynamodb.WithMetrics(p.metrics)) }},
+		{name: "dynamodb", build: func(p *parts) service.Service {
+			p.dynamodb = dynamodb.New(p.kv, dynamodb.WithClock(p.clock), dynamodb.WithMetrics(p.metrics))
+			return p.dynamodb
+		}},
 		{name: "cloudwatch", deps: []string{"sns"}, build: func(p *parts) service.Service {
 			// Alarm actions publish to SNS; Auto Scaling registers its
 			// ScalingPolicyExecutor with p.cloudwatch.SetScaler.

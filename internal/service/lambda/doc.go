@@ -60,8 +60,10 @@
 //     errorType Sandbox.Timedout); init is limited to 10 seconds. Response
 //     payloads over 6291556 bytes fail with Function.ResponseSizeTooLarge.
 //   - Log lines are attributed to an invocation by when they were read from
-//     the process's pipe: output written just before the response may land
-//     after END (it is waited for only with LogType Tail); output beyond
+//     the process's pipe; after the response, the invocation waits (up to
+//     20 ms) until the pipe holds no unread output, so output written
+//     before the response lands before END. Output written after it (by
+//     background threads) lands with the next invocation; output beyond
 //     1 MiB between two invocations is dropped with a notice.
 //   - The asynchronous queue is in memory: queued events are lost on
 //     restart. Retries follow Lambda (two by default, one minute then two;

@@ -56,6 +56,7 @@ type environment struct {
 	stream string
 	api    *runtimeapi.Server
 	p      *proc.Process
+	pipe   outputPipe // the output pipe, to wait for unread output
 	tmp    string
 
 	started time.Time // wall clock, for Init Duration
@@ -268,6 +269,7 @@ func (s *Service) startEnv(f *function, v *version, arn string) (*environment, e
 		return nil, &invokeError{typ: "Runtime.InvalidEntrypoint", msg: err.Error(), status: "error"}
 	}
 	e.p = p
+	e.pipe = openOutputPipe(p.Status().PID)
 	s.pool.started(e)
 	return e, nil
 }
@@ -279,6 +281,7 @@ func (e *environment) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		e.p.Stop(ctx)
 		cancel()
+		e.pipe.close()
 		e.flushLogs(nil, true)
 		os.RemoveAll(e.tmp)
 		e.s.pool.closed(e)

@@ -106,6 +106,7 @@ func (s *Service) execute(t target, payload []byte, tail bool, clientContext str
 		TraceID:       "Root=1-" + strconv.FormatInt(start.Unix(), 16) + "-" + strings.ReplaceAll(reqID, "-", "")[:24] + ";Sampled=0",
 	}, timeout)
 	dur := time.Since(start)
+	e.pipe.drain()
 	if tail || ierr != nil {
 		e.settle()
 	}
@@ -331,4 +332,18 @@ func (s *Service) Invoke(ctx context.Context, account, region, function string, 
 		return o.payload, &FunctionError{Type: o.errorType, Payload: o.payload}
 	}
 	return o.payload, nil
+}
+
+// Check reports whether function (a name or an ARN, optionally qualified)
+// exists as account in region: nil, or the *awserr.Error Invoke would
+// return. Services validating a trigger's target (S3 notification
+// configurations) call it instead of invoking the function.
+func (s *Service) Check(ctx context.Context, account, region, function string) error {
+	r := &service.Request{Context: ctx, Account: account, Region: region}
+	ref, err := parseRef(r, function, "")
+	if err != nil {
+		return err
+	}
+	_, err = s.resolveTarget(ref)
+	return err
 }

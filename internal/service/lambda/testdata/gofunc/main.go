@@ -26,6 +26,9 @@ type event struct {
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var ev event
 	json.Unmarshal(raw, &ev)
+	if os.Getenv("ECHO_EVENT") != "" {
+		fmt.Println("EVENT " + string(raw))
+	}
 	if ev.Print != "" {
 		fmt.Println(ev.Print)
 	}
