@@ -312,66 +312,16 @@ func (s *Service) transactWriteItems(r *service.Request) (map[string]any, error)
 			return nil, err
 		}
 	}
-	var deltas []*delta
-	err := s.kv.Update(func(tx storage.Tx) error {
-		deltas = deltas[:0]
-		ops := make([]*writeOp, len(specs))
-		seen := map[string]bool{}
-		for i, sp := range specs {
-			t := s.lookup(sc, sp.name)
-			if t == nil {
-				return tableNotFound()
-			}
-			ops[i] = &writeOp{t: t, kind: sp.kind, key: sp.key, put: sp.put, cond: sp.cond, acts: sp.acts, retOnFail: sp.rof}
-			k := string(t.itemKey(sp.key))
-			if seen[k] {
-				return validation("Transaction request cannot include multiple operations on one item")
-			}
-			seen[k] = true
+	ops := make([]*writeOp, len(specs))
+	for i, sp := range specs {
+		t := s.lookup(sc, sp.name)
+		if t == nil {
+			return nil, tableNotFound()
 		}
-		reasons := make([]any, len(ops))
-		failed := false
-		var codes []string
-		for i, op := range ops {
-			err := op.prepare(tx)
-			reason := map[string]any{"Code": "None"}
-			if err != nil {
-				ae := awserr.As(err)
-				switch ae.Code {
-				case codeConditionalCheck:
-					reason = map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
-					if op.retOnFail && op.old != nil {
-						reason["Item"] = op.old.wire()
-					}
-				case codeValidation:
-					reason = map[string]any{"Code": "ValidationError", "Message": ae.Message}
-				default:
-					return err
-				}
-				failed = true
-			}
-			reasons[i] = reason
-			codes = append(codes, reason["Code"].(string))
-		}
-		if failed {
-			return &awserr.Error{Code: codeTransactionCanceled, Status: http.StatusBadRequest,
-				Message: "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
-				Fields:  map[string]any{"CancellationReasons": reasons}}
-		}
-		for _, op := range ops {
-			d := newDelta(op.t)
-			if err := s.commitWrite(tx, op, d); err != nil {
-				return err
-			}
-			deltas = append(deltas, d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		ops[i] = &writeOp{t: t, kind: sp.kind, key: sp.key, put: sp.put, cond: sp.cond, acts: sp.acts, retOnFail: sp.rof}
 	}
-	for _, d := range deltas {
-		d.apply()
+	if err := s.runTx(ops); err != nil {
+		return nil, err
 	}
 	out := map[string]any{}
 	if tokKey != "" {
@@ -441,4 +391,68 @@ func (s *Service) transactGetItems(r *service.Request) (map[string]any, error) {
 		return nil, err
 	}
 	return map[string]any{"Responses": resp}, nil
+}
+
+// runTx runs ops as one transaction: every op is prepared against the same
+// snapshot and all commit, or none does and the error is a
+// TransactionCanceledException with a reason per op, in order.
+func (s *Service) runTx(ops []*writeOp) error {
+	var deltas []*delta
+	err := s.kv.Update(func(tx storage.Tx) error {
+		deltas = deltas[:0]
+		seen := make(map[string]bool, len(ops))
+		for _, op := range ops {
+			k := string(op.t.itemKey(op.key))
+			if seen[k] {
+				return validation("Transaction request cannot include multiple operations on one item")
+			}
+			seen[k] = true
+		}
+		reasons := make([]any, len(ops))
+		failed := false
+		codes := make([]string, 0, len(ops))
+		for i, op := range ops {
+			err := op.prepare(tx)
+			reason := map[string]any{"Code": "None"}
+			if err != nil {
+				ae := awserr.As(err)
+				switch ae.Code {
+				case codeConditionalCheck:
+					reason = map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+					if op.retOnFail && op.old != nil {
+						reason["Item"] = op.old.wire()
+					}
+				case codeDuplicateItem:
+					reason = map[string]any{"Code": "DuplicateItem", "Message": ae.Message}
+				case codeValidation:
+					reason = map[string]any{"Code": "ValidationError", "Message": ae.Message}
+				default:
+					return err
+				}
+				failed = true
+			}
+			reasons[i] = reason
+			codes = append(codes, reason["Code"].(string))
+		}
+		if failed {
+			return &awserr.Error{Code: codeTransactionCanceled, Status: http.StatusBadRequest,
+				Message: "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
+				Fields:  map[string]any{"CancellationReasons": reasons}}
+		}
+		for _, op := range ops {
+			d := newDelta(op.t)
+			if err := s.commitWrite(tx, op, d); err != nil {
+				return err
+			}
+			deltas = append(deltas, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range deltas {
+		d.apply()
+	}
+	return nil
 }

@@ -32,7 +32,13 @@
 // Select=COUNT, Segment/TotalSegments); BatchGetItem, BatchWriteItem,
 // TransactWriteItems (with ClientRequestToken idempotency for 10 minutes) and
 // TransactGetItems; ListStreams, DescribeStream, GetShardIterator and
-// GetRecords for every StreamViewType with 24-hour retention.
+// GetRecords for every StreamViewType with 24-hour retention; PartiQL
+// (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction): SELECT with
+// projections and nested paths, WHERE on key and non-key attributes (a
+// partition-key equality or IN becomes a Query, anything else a Scan), ORDER
+// BY the sort key, Limit/NextToken; INSERT (DuplicateItemException on an
+// existing key), UPDATE with SET/REMOVE/set_add/set_delete/list_append and
+// RETURNING, DELETE (a missing item is a no-op), ? parameters, comments.
 //
 // Deviations:
 //   - Tables and indexes are ACTIVE as soon as they are created; GSI backfill
@@ -47,6 +53,11 @@
 //   - Transactions never conflict with each other (they are serialized), so
 //     TransactionConflict never appears in CancellationReasons. Idempotency
 //     tokens are remembered in memory only.
-//   - PartiQL (ExecuteStatement and friends), backups, global tables, imports,
-//     exports and Kinesis destinations answer NotImplemented.
+//   - PartiQL error messages follow DynamoDB's for the common refusals
+//     (malformed statements, aliases, parameters, numbers, keys, set
+//     functions); rarer refusals may word things differently. An
+//     ExecuteTransaction may not mix reads and writes. NextToken is an opaque
+//     position that does not expire.
+//   - Backups, global tables, imports, exports and Kinesis destinations
+//     answer NotImplemented.
 package dynamodb

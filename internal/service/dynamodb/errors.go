@@ -20,6 +20,7 @@ const (
 	codeExpiredIterator     = "ExpiredIteratorException"
 	codeTrimmedData         = "TrimmedDataAccessException"
 	codeDuplicateItem       = "DuplicateItemException"
+	codeThroughputExceeded  = "ProvisionedThroughputExceededException"
 )
 
 func validation(format string, args ...any) *awserr.Error {
@@ -50,4 +51,8 @@ func tableNotFoundExc(name string) *awserr.Error {
 
 func limitExceeded(format string, args ...any) *awserr.Error {
 	return &awserr.Error{Code: codeLimitExceeded, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+}
+
+func duplicateItem() *awserr.Error {
+	return &awserr.Error{Code: codeDuplicateItem, Message: "Duplicate primary key exists in table", Status: http.StatusBadRequest}
 }

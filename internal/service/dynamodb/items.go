@@ -172,6 +172,11 @@ type writeOp struct {
 	cond      *cond
 	acts      []updateAction
 	retOnFail bool
+	// insert fails with DuplicateItemException when the item exists
+	// (PartiQL INSERT); skipMissing makes a missing item a no-op (PartiQL
+	// DELETE) instead of a failed condition.
+	insert      bool
+	skipMissing bool
 
 	// set by prepare
 	storeKey []byte
@@ -193,6 +198,13 @@ func (op *writeOp) prepare(tx storage.Tx) error {
 		}
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
+	}
+	if op.insert && op.old != nil {
+		return duplicateItem()
+	}
+	if op.skipMissing && op.old == nil {
+		op.new = nil
+		return nil
 	}
 	if op.cond != nil && !evalCond(op.cond, op.old) {
 		return condFailed(op.old, op.retOnFail)

@@ -21,6 +21,8 @@ type readPlan struct {
 	count    bool
 	fetchAll bool // LSI: read the table item
 	esk      []byte
+	shape    func(item) item // replaces proj when set (PartiQL projections)
+	lastKey  []byte          // set by runRead: the storage key of the last evaluated entry
 }
 
 func (s *Service) runRead(p *readPlan) (map[string]any, error) {
@@ -65,11 +67,14 @@ func (s *Service) runRead(p *readPlan) (map[string]any, error) {
 				}
 				if p.filter == nil || evalCond(p.filter, it) {
 					count++
-					if !p.count {
+					if p.shape != nil {
+						items = append(items, p.shape(it).wire())
+					} else if !p.count {
 						items = append(items, p.proj.apply(it).wire())
 					}
 				}
 				if scanned == p.limit || size >= pageLimit {
+					p.lastKey = append(p.lastKey[:0], k...)
 					if p.ix != nil {
 						last = p.t.indexKeyOf(p.ix, it)
 					} else {

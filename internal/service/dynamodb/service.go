@@ -90,6 +90,9 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"DescribeStream":            s.describeStream,
 		"GetShardIterator":          s.getShardIterator,
 		"GetRecords":                s.getRecords,
+		"ExecuteStatement":          s.executeStatement,
+		"BatchExecuteStatement":     s.batchExecuteStatement,
+		"ExecuteTransaction":        s.executeTransaction,
 	}
 }
 
