@@ -575,5 +575,3 @@ func (s *Service) executeTransaction(r *service.Request) (map[string]any, error)
 	}
 	return out, nil
 }
-
-

@@ -148,7 +148,7 @@ func TestPartiQL(t *testing.T) {
 
 	// Malformed statements and parameters change nothing.
 	for stmt, msg := range map[string]string{
-		`SELEC * FROM pq`:                                                 "Statement wasn't well formed, can't be processed: Expected data manipulation",
+		`SELEC * FROM pq`:                                                  "Statement wasn't well formed, can't be processed: Expected data manipulation",
 		`SELECT * FROM pqt WHERE pk = 'a' foo`:                             "Statement wasn't well formed, can't be processed: Unexpected token after expression",
 		`INSERT INTO pqt VALUE {'pk': 'q', 'sk': 1} extra`:                 "Statement wasn't well formed, can't be processed: Unexpected token after expression",
 		`SELECT * FROM pqt t WHERE pk = 'a'`:                               "Aliasing is not supported",
