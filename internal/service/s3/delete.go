@@ -19,13 +19,26 @@ type deleteResult struct {
 // deleteOne deletes key (or one version of it) following the bucket's
 // versioning state.
 func (s *Service) deleteOne(req *service.Request, bucket, key, versionID string, ifMatch string) (*bucketRecord, deleteResult, error) {
-	sc := scopeOf(req)
 	var res deleteResult
+	b, garbage, err := s.deleteBatch(req, bucket, func(del func(key, versionID, ifMatch string, res *deleteResult) error) error {
+		return del(key, versionID, ifMatch, &res)
+	})
+	if err != nil {
+		return nil, res, err
+	}
+	s.deleteBlobs(garbage)
+	return b, res, nil
+}
+
+// deleteBatch runs fn in one transaction over bucket; fn deletes keys with
+// the function it is given. It returns the bucket and the blobs to delete
+// once the transaction has committed.
+func (s *Service) deleteBatch(req *service.Request, bucket string, fn func(del func(key, versionID, ifMatch string, res *deleteResult) error) error) (*bucketRecord, []string, error) {
+	sc := scopeOf(req)
 	var b bucketRecord
 	var garbage []string
-	now := s.clk.Now().UTC()
-	order := orderKey(s.seq.next(now))
 	err := s.kv.Update(func(tx storage.Tx) error {
+		garbage = garbage[:0]
 		found, err := s.getBucket(tx, sc.Key(tagBucket, bucket), &b)
 		if err != nil {
 			return err
@@ -36,54 +49,64 @@ func (s *Service) deleteOne(req *service.Request, bucket, key, versionID string,
 		if b.Account != req.Account {
 			return errAccessDenied()
 		}
-		okey := sc.Key(tagObject, bucket, key)
-		var cur objectRecord
-		has, err := getRec(tx, okey, &cur)
-		if err != nil {
-			return err
-		}
-		if ifMatch != "" {
-			if !has || cur.DeleteMarker {
-				return errNoSuchKey(key)
-			}
-			if !etagMatches(ifMatch, cur.ETag) {
-				return errPrecondition("If-Match")
-			}
-		}
-		if versionID != "" {
-			return s.deleteVersion(tx, sc, bucket, key, versionID, has, &cur, &res, &garbage)
-		}
-		switch b.Versioning {
-		case "":
-			if has {
-				garbage = append(garbage, cur.Blob)
-				res.removed = &cur
-				res.event = "ObjectRemoved:Delete"
-				return tx.Delete(okey)
-			}
-			return nil
-		}
-		marker := &objectRecord{Key: key, DeleteMarker: true, Modified: now, Order: order, Owner: req.Account}
-		var curp *objectRecord
-		if has {
-			curp = &cur
-		}
-		g, err := s.retire(tx, sc, &b, bucket, curp, marker)
-		if err != nil {
-			return err
-		}
-		garbage = append(garbage, g...)
-		res.versionID = marker.wireVersion()
-		res.deleteMarker = true
-		res.event = "ObjectRemoved:DeleteMarkerCreated"
-		res.removed = marker
-		return putRec(tx, okey, marker)
+		return fn(func(key, versionID, ifMatch string, res *deleteResult) error {
+			*res = deleteResult{}
+			return s.deleteTx(tx, sc, &b, req.Account, key, versionID, ifMatch, res, &garbage)
+		})
 	})
 	if err != nil {
-		return nil, res, err
+		return nil, nil, err
 	}
-	s.deleteBlobs(garbage)
-	return &b, res, nil
+	return &b, garbage, nil
+}
+
+// deleteTx deletes one key or version inside a transaction. Client errors
+// (a failed If-Match, an invalid version id) are returned before anything
+// is written.
+func (s *Service) deleteTx(tx storage.Tx, sc storage.Scope, b *bucketRecord, account, key, versionID, ifMatch string, res *deleteResult, garbage *[]string) error {
+	bucket := b.Name
+	okey := sc.Key(tagObject, bucket, key)
+	var cur objectRecord
+	has, err := getRec(tx, okey, &cur)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" {
+		if !has || cur.DeleteMarker {
+			return errNoSuchKey(key)
+		}
+		if !etagMatches(ifMatch, cur.ETag) {
+			return errPrecondition("If-Match")
+		}
+	}
+	if versionID != "" {
+		return s.deleteVersion(tx, sc, bucket, key, versionID, has, &cur, res, garbage)
+	}
+	if b.Versioning == "" {
+		if has {
+			*garbage = append(*garbage, cur.Blob)
+			res.removed = &cur
+			res.event = "ObjectRemoved:Delete"
+			return tx.Delete(okey)
+		}
+		return nil
+	}
+	now := s.clk.Now().UTC()
+	marker := &objectRecord{Key: key, DeleteMarker: true, Modified: now, Order: orderKey(s.seq.next(now)), Owner: account}
+	var curp *objectRecord
+	if has {
+		curp = &cur
+	}
+	g, err := s.retire(tx, sc, b, bucket, curp, marker)
+	if err != nil {
+		return err
+	}
+	*garbage = append(*garbage, g...)
+	res.versionID = marker.wireVersion()
+	res.deleteMarker = true
+	res.event = "ObjectRemoved:DeleteMarkerCreated"
+	res.removed = marker
+	return putRec(tx, okey, marker)
 }
 
 // deleteVersion permanently deletes one version; when it was the latest,
@@ -198,16 +221,39 @@ func (s *Service) deleteObjects(req *service.Request) (map[string]any, error) {
 		return nil, errInvalidRequest("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
 	}
 	quiet := service.Bool(del, "Quiet")
-	var deleted, errs []any
-	for _, ob := range objs {
-		key, vid := service.Str(ob, "Key"), service.Str(ob, "VersionId")
-		if err := checkKey(key); err != nil {
-			errs = append(errs, deleteError(key, vid, err))
-			continue
+	type outcome struct {
+		key, vid string
+		res      deleteResult
+		err      error
+	}
+	var outcomes []outcome
+	// One transaction for the whole batch: one commit instead of one per key.
+	b, garbage, err := s.deleteBatch(req, bucket, func(delete func(key, versionID, ifMatch string, res *deleteResult) error) error {
+		outcomes = outcomes[:0]
+		for _, ob := range objs {
+			o := outcome{key: service.Str(ob, "Key"), vid: service.Str(ob, "VersionId")}
+			o.err = checkKey(o.key)
+			if o.err == nil {
+				o.err = delete(o.key, o.vid, service.Str(ob, "ETag"), &o.res)
+			}
+			if o.err != nil {
+				if _, client := o.err.(*awserr.Error); !client {
+					return o.err // storage failure: nothing is deleted
+				}
+			}
+			outcomes = append(outcomes, o)
 		}
-		b, res, err := s.deleteOne(req, bucket, key, vid, service.Str(ob, "ETag"))
-		if err != nil {
-			errs = append(errs, deleteError(key, vid, err))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.deleteBlobs(garbage)
+	var deleted, errs []any
+	for _, o := range outcomes {
+		key, vid, res := o.key, o.vid, o.res
+		if o.err != nil {
+			errs = append(errs, deleteError(key, vid, o.err))
 			continue
 		}
 		if res.event != "" {

@@ -3,6 +3,7 @@ package s3_test
 import (
 	"io"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -210,5 +211,41 @@ func TestVersioning(t *testing.T) {
 	}
 	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("bkt")}); apiCode(err) != "BucketNotEmpty" {
 		t.Errorf("delete bucket with versions: %v", err)
+	}
+}
+
+func TestDeleteObjectsBatch(t *testing.T) {
+	srv := start(t, withDisk(t.TempDir()))
+	c := srv.client()
+	mustBucket(t, c, "bkt")
+	c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("bkt"), VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+	var ids []types.ObjectIdentifier
+	for i := range 300 {
+		k := "k/" + string(rune('a'+i%26)) + "/" + strconv.Itoa(i)
+		put(t, c, "bkt", k, "v")
+		ids = append(ids, types.ObjectIdentifier{Key: aws.String(k)})
+	}
+	p := put(t, c, "bkt", "pinned", "v")
+	ids = append(ids,
+		types.ObjectIdentifier{Key: aws.String("pinned"), VersionId: aws.String("not-a-version")},
+		types.ObjectIdentifier{Key: aws.String("pinned"), VersionId: p.VersionId},
+		types.ObjectIdentifier{Key: aws.String("k/a/0")}) // a second delete marker for the same key
+	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bkt"), Delete: &types.Delete{Objects: ids}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 302 || len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "InvalidArgument" {
+		t.Fatalf("deleted %d, errors %+v", len(out.Deleted), out.Errors)
+	}
+	if !aws.ToBool(out.Deleted[0].DeleteMarker) || out.Deleted[0].DeleteMarkerVersionId == nil {
+		t.Errorf("no delete marker reported: %+v", out.Deleted[0])
+	}
+	l, _ := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")})
+	if len(l.Contents) != 0 {
+		t.Errorf("%d keys still listed", len(l.Contents))
+	}
+	lv, _ := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("bkt"), Prefix: aws.String("k/a/0")})
+	if len(lv.DeleteMarkers) != 2 || len(lv.Versions) != 1 {
+		t.Errorf("k/a/0: %d markers, %d versions", len(lv.DeleteMarkers), len(lv.Versions))
 	}
 }
