@@ -362,6 +362,8 @@ func (s *Service) getLogEvents(req *service.Request) (map[string]any, error) {
 
 // ---- FilterLogEvents ----
 
+var matchAll, _ = pattern.Parse("")
+
 // filterPos orders events across a group's streams.
 type filterPos struct {
 	ts     int64

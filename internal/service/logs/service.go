@@ -63,6 +63,8 @@ type Service struct {
 
 	mu      sync.RWMutex
 	regions map[regionKey]*region
+
+	queries *queryStore
 }
 
 type regionKey struct{ account, region string }
@@ -124,7 +126,7 @@ func New(o Options) *Service {
 		o.RetentionInterval = 10 * time.Minute
 	}
 	return &Service{kv: o.KV, clk: o.Clock, log: o.Logger, metrics: o.Metrics, retE: o.RetentionInterval,
-		deliverer: o.Deliverer, regions: map[regionKey]*region{}}
+		deliverer: o.Deliverer, regions: map[regionKey]*region{}, queries: newQueryStore()}
 }
 
 // SetDeliverer sets the subscription deliverer after construction (wiring).
@@ -169,6 +171,10 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"PutSubscriptionFilter":       s.putSubscriptionFilter,
 		"DescribeSubscriptionFilters": s.describeSubscriptionFilters,
 		"DeleteSubscriptionFilter":    s.deleteSubscriptionFilter,
+		"StartQuery":                  s.startQuery,
+		"GetQueryResults":             s.getQueryResults,
+		"StopQuery":                   s.stopQuery,
+		"DescribeQueries":             s.describeQueries,
 	}
 }
 
