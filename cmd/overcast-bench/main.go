@@ -8,7 +8,7 @@
 //
 //	go run ./cmd/overcast-bench [-duration D] [-runs 3] [-concurrency N] [-starts 5]
 //	    [-workloads all] [-targets all] [-overcast PATH] [-ddb-items 10000]
-//	    [-cw-datapoints 100000] [-fanout-rate 100] [-json]
+//	    [-cw-datapoints 10000] [-fanout-rate 100] [-json]
 //
 // It exits 0 whatever the figures are; it exits 1 only when it cannot run:
 // bad flags, Overcast does not build, or no Overcast target starts.
@@ -54,15 +54,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("overcast-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var s Settings
-	fs.DurationVar(&s.Duration, "duration", 0, "length of one measured load run (default: each workload's own, 2s or 3s)")
+	fs.DurationVar(&s.Duration, "duration", 0, "length of one measured load run (default: each workload's own, 2s)")
 	fs.IntVar(&s.Runs, "runs", 3, "measured load runs per target and workload, interleaved across targets; medians are reported")
 	fs.IntVar(&s.Concurrency, "concurrency", 0, "client goroutines during load runs (default: each workload's own, 32 for STS and SQS, 16 for S3, DynamoDB and PutMetricData)")
 	fs.IntVar(&s.Starts, "starts", 5, "starts per target for start time and idle RSS; medians are reported")
-	fs.DurationVar(&s.Warmup, "warmup", 500*time.Millisecond, "unmeasured load before each measured run")
+	fs.DurationVar(&s.Warmup, "warmup", 300*time.Millisecond, "unmeasured load before each measured run")
 	fs.DurationVar(&s.Settle, "settle", 200*time.Millisecond, "pause after the first request before reading idle RSS")
 	fs.DurationVar(&s.SetupTimeout, "setup-timeout", 120*time.Second, "time one workload's set-up (filling queues, tables, metrics) may take on one target before it is skipped")
 	fs.IntVar(&s.Options.DynamoDBItems, "ddb-items", 10_000, "items in the pre-filled DynamoDB table (1000000 for the issue's 1 M-item table)")
-	fs.IntVar(&s.Options.MetricDatapoints, "cw-datapoints", 100_000, "datapoints in the pre-filled CloudWatch metric (1000000 for the issue's 1 M)")
+	fs.IntVar(&s.Options.MetricDatapoints, "cw-datapoints", 10_000, "datapoints in the pre-filled CloudWatch metric (1000000 for the issue's 1 M; moto needs seconds per GetMetricData from 10,000 on)")
 	fs.Float64Var(&s.Options.FanoutRate, "fanout-rate", 100, "SNS publishes per second in sns-fanout (each delivered to 10 queues)")
 	peerBuildTimeout := fs.Duration("peer-build-timeout", 5*time.Minute, "time to build a peer from the Go module proxy before it is skipped")
 	workloads := fs.String("workloads", "all", "comma-separated workloads (or services: sts, sqs, sns, s3, dynamodb, cloudwatch; or prefixes like s3-*), or all")

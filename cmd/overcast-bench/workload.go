@@ -194,7 +194,6 @@ type workloadDef struct {
 
 const (
 	defaultDuration      = 2 * time.Second
-	defaultSTSDuration   = 3 * time.Second
 	defaultSmallConc     = 32
 	defaultS3DDBConc     = 16
 	defaultFanoutPublish = 4
@@ -204,13 +203,14 @@ const (
 func workloadDefs() []workloadDef {
 	defs := []workloadDef{
 		{name: "sts-getcalleridentity", doc: "STS GetCallerIdentity (query protocol, SigV4-signed by aws-sdk-go-v2)",
-			service: "sts", floor: true, concurrency: defaultSmallConc, duration: defaultSTSDuration,
+			service: "sts", floor: true, concurrency: defaultSmallConc, duration: defaultDuration,
 			new:   func() Workload { return &getCallerIdentity{} },
 			goals: goals{cpuUs: targetSmallCallCPUUs, vsMotoCPU: targetVsMotoFactor, floorCPUFactor: targetFloorFactor}},
 	}
 	defs = append(defs, sqsDefs()...)
 	defs = append(defs, s3Defs()...)
 	defs = append(defs, ddbDefs()...)
+	defs = append(defs, cwDefs()...)
 	return defs
 }
 
