@@ -158,7 +158,8 @@ func (s *Store) recover() error {
 	}
 	s.head = txn.Map()
 	s.writtenMap = s.head
-	s.visible.Store(&s.head)
+	initial := s.head // a copy: commit reassigns s.head while readers hold this
+	s.visible.Store(&initial)
 	return nil
 }
 

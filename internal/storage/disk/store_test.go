@@ -203,3 +203,30 @@ func TestBlobIsFiler(t *testing.T) {
 		t.Fatalf("File().Stat() = %v, %v", fi, err)
 	}
 }
+
+// Views running while the first Updates after Open commit must not share
+// the writer's head (a regression the race detector caught).
+func TestViewDuringFirstCommits(t *testing.T) {
+	for _, noSync := range []bool{true, false} {
+		s, err := Open(t.TempDir(), Options{NoSync: noSync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; i < 200; i++ {
+				s.View(func(tx storage.Tx) error { _, _ = tx.Get([]byte("k")); return nil })
+			}
+		}()
+		for i := 0; i < 50; i++ {
+			if err := s.Update(func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte{byte(i)}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-done
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
