@@ -9,14 +9,13 @@ import (
 
 // Error shape names: the wire codes CloudWatch Logs answers with.
 const (
-	errInvalidParameter   = "InvalidParameterException"
-	errNotFound           = "ResourceNotFoundException"
-	errAlreadyExists      = "ResourceAlreadyExistsException"
-	errLimitExceeded      = "LimitExceededException"
-	errMalformedQuery     = "MalformedQueryException"
-	errInvalidOperation   = "InvalidOperationException"
-	errOperationAborted   = "OperationAbortedException"
-	errDataAlreadyAccepts = "DataAlreadyAcceptedException"
+	errInvalidParameter = "InvalidParameterException"
+	errNotFound         = "ResourceNotFoundException"
+	errAlreadyExists    = "ResourceAlreadyExistsException"
+	errLimitExceeded    = "LimitExceededException"
+	errMalformedQuery   = "MalformedQueryException"
+	errInvalidOperation = "InvalidOperationException"
+	errOperationAborted = "OperationAbortedException"
 )
 
 func logsErr(code, format string, args ...any) *awserr.Error {
