@@ -58,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	accessKey := fs.String("access-key", env("OVERCAST_ACCESS_KEY", "test"), "root access key accepted with --auth=verify (env OVERCAST_ACCESS_KEY)")
 	secretKey := fs.String("secret-key", env("OVERCAST_SECRET_KEY", "test"), "root secret key (env OVERCAST_SECRET_KEY)")
 	region := fs.String("region", env("OVERCAST_REGION", "us-east-1"), "default region for unsigned requests (env OVERCAST_REGION)")
+	ddbThrottle := fs.Bool("dynamodb-throttle", env("OVERCAST_DYNAMODB_THROTTLE", "") == "1" || env("OVERCAST_DYNAMODB_THROTTLE", "") == "true", "throttle DynamoDB tables and indexes in PROVISIONED mode to their capacity units with ProvisionedThroughputExceededException, as DynamoDB does (env OVERCAST_DYNAMODB_THROTTLE=1)")
 	s3Rate := fs.Bool("s3-rate-limit", env("OVERCAST_S3_RATE_LIMIT", "") == "1" || env("OVERCAST_S3_RATE_LIMIT", "") == "true", "answer S3 requests beyond 3,500 writes or 5,500 reads per second per prefix with 503 SlowDown, as S3 does (env OVERCAST_S3_RATE_LIMIT=1)")
 	logLevel := fs.String("log-level", env("OVERCAST_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env OVERCAST_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("OVERCAST_LOG_FORMAT", "text"), "log format: text or json (env OVERCAST_LOG_FORMAT)")
@@ -98,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Addr: *addr, DataDir: *dataDir, Memory: *memory, Services: names,
-		Auth: *authMode, AccessKey: *accessKey, SecretKey: *secretKey, IAM: *iamMode, S3RateLimit: *s3Rate,
+		Auth: *authMode, AccessKey: *accessKey, SecretKey: *secretKey, IAM: *iamMode, S3RateLimit: *s3Rate, DynamoDBThrottle: *ddbThrottle,
 		Region: *region, Logger: logger,
 	}
 	srv, err := server.New(cfg)

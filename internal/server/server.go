@@ -78,6 +78,11 @@ type Config struct {
 	// S3RateLimit enables S3's per-prefix request rates (3,500 writes and
 	// 5,500 reads per second per prefix; excess answers 503 SlowDown).
 	S3RateLimit bool
+	// DynamoDBThrottle limits DynamoDB tables and global secondary indexes
+	// in PROVISIONED billing mode to their read and write capacity units
+	// (with 300 seconds of burst); excess requests answer
+	// ProvisionedThroughputExceededException.
+	DynamoDBThrottle bool
 }
 
 // parts are what services are built from.
