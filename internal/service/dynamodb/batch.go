@@ -20,9 +20,10 @@ func (s *Service) batchWriteItem(r *service.Request) (map[string]any, error) {
 	}
 	sc := scopeOf(r)
 	type pending struct {
-		name string
+		name string // as requested (a name or an ARN)
 		put  item
 		key  item
+		wire any
 	}
 	var ops []pending
 	total := 0
@@ -41,13 +42,13 @@ func (s *Service) batchWriteItem(r *service.Request) (map[string]any, error) {
 				if err != nil {
 					return nil, err
 				}
-				ops = append(ops, pending{name: tableNameFromARN(name), put: it})
+				ops = append(ops, pending{name: name, put: it, wire: e})
 			} else {
 				k, err := itemFromWire(dr["Key"])
 				if err != nil {
 					return nil, err
 				}
-				ops = append(ops, pending{name: tableNameFromARN(name), key: k})
+				ops = append(ops, pending{name: name, key: k, wire: e})
 			}
 		}
 	}
@@ -58,10 +59,17 @@ func (s *Service) batchWriteItem(r *service.Request) (map[string]any, error) {
 		return nil, validation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
 	}
 	// Validate before writing anything.
+	blocked := map[string]bool{}
 	for _, o := range ops {
-		t := s.lookup(sc, o.name)
+		t := s.lookup(sc, tableNameFromARN(o.name))
 		if t == nil {
 			return nil, tableNotFound()
+		}
+		if _, seen := blocked[o.name]; !seen {
+			blocked[o.name] = !s.admitWrite(t)
+			if blocked[o.name] {
+				s.countThrottle(t, nil, r.Operation, true)
+			}
 		}
 		if o.put != nil {
 			if err := t.checkItem(o.put); err != nil {
@@ -71,12 +79,25 @@ func (s *Service) batchWriteItem(r *service.Request) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	unprocessed := map[string]any{}
+	run := ops[:0:0]
+	for _, o := range ops {
+		if blocked[o.name] {
+			l, _ := unprocessed[o.name].([]any)
+			unprocessed[o.name] = append(l, o.wire)
+		} else {
+			run = append(run, o)
+		}
+	}
+	if len(run) == 0 {
+		return nil, throughputExceeded()
+	}
 	var deltas []*delta
 	err := s.kv.Update(func(tx storage.Tx) error {
 		deltas = deltas[:0]
 		seen := map[string]bool{}
-		for _, o := range ops {
-			t := s.lookup(sc, o.name)
+		for _, o := range run {
+			t := s.lookup(sc, tableNameFromARN(o.name))
 			if t == nil {
 				return tableNotFound()
 			}
@@ -104,10 +125,15 @@ func (s *Service) batchWriteItem(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range deltas {
+	us := make([]usage, len(deltas))
+	for i, d := range deltas {
 		d.apply()
+		us[i] = d.usage()
+		s.charge(us[i])
 	}
-	return map[string]any{"UnprocessedItems": map[string]any{}}, nil
+	out := map[string]any{"UnprocessedItems": unprocessed}
+	addUsages(out, r.Input, us)
+	return out, nil
 }
 
 func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
@@ -120,6 +146,7 @@ func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
 		t    *table
 		keys []item
 		proj *projector
+		in   map[string]any
 	}
 	var trs []tableReq
 	total := 0
@@ -140,7 +167,7 @@ func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
 		if err := er.finish(); err != nil {
 			return nil, err
 		}
-		tr := tableReq{name: name, t: t, proj: proj}
+		tr := tableReq{name: name, t: t, proj: proj, in: m}
 		seen := map[string]bool{}
 		for _, e := range asList(m["Keys"]) {
 			k, err := itemFromWire(e)
@@ -164,9 +191,25 @@ func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
 		return nil, validation("Too many items requested for the BatchGetItem call")
 	}
 	resp := map[string]any{}
+	unprocessed := map[string]any{}
+	run := trs[:0:0]
+	for _, tr := range trs {
+		if s.admitRead(tr.t, nil) {
+			run = append(run, tr)
+			continue
+		}
+		s.countThrottle(tr.t, nil, r.Operation, false)
+		unprocessed[tr.name] = tr.in
+	}
+	if len(run) == 0 {
+		return nil, throughputExceeded()
+	}
+	us := make([]usage, len(run))
 	err := s.kv.View(func(tx storage.Tx) error {
-		for _, tr := range trs {
+		for i, tr := range run {
 			items := []any{}
+			us[i] = usage{t: tr.t}
+			consistent := service.Bool(tr.in, "ConsistentRead")
 			for _, k := range tr.keys {
 				b, err := tx.Get(tr.t.itemKey(k))
 				if errors.Is(err, storage.ErrNotFound) {
@@ -179,7 +222,11 @@ func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
 				if err != nil {
 					return err
 				}
+				us[i].table += readUnits(it.size(), consistent)
 				items = append(items, tr.proj.apply(it).wire())
+			}
+			if us[i].table == 0 {
+				us[i].table = readUnits(0, consistent)
 			}
 			resp[tr.name] = items
 		}
@@ -188,7 +235,12 @@ func (s *Service) batchGetItem(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Responses": resp, "UnprocessedKeys": map[string]any{}}, nil
+	for _, u := range us {
+		s.charge(u)
+	}
+	out := map[string]any{"Responses": resp, "UnprocessedKeys": unprocessed}
+	addUsages(out, r.Input, us)
+	return out, nil
 }
 
 // ---- transactions ----
@@ -320,10 +372,12 @@ func (s *Service) transactWriteItems(r *service.Request) (map[string]any, error)
 		}
 		ops[i] = &writeOp{t: t, kind: sp.kind, key: sp.key, put: sp.put, cond: sp.cond, acts: sp.acts, retOnFail: sp.rof}
 	}
-	if err := s.runTx(ops); err != nil {
+	us, err := s.runTx(r.Operation, ops)
+	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{}
+	addUsages(out, in, us)
 	if tokKey != "" {
 		s.tokens.Store(tokKey, tokenEntry{hash: hash, at: s.now(), out: out})
 	}
@@ -368,9 +422,16 @@ func (s *Service) transactGetItems(r *service.Request) (map[string]any, error) {
 		}
 		gets[i] = get{t, k, proj}
 	}
+	for _, g := range gets {
+		if !s.admitRead(g.t, nil) {
+			return nil, s.throttledErr(g.t, nil, r.Operation, false)
+		}
+	}
 	resp := make([]any, len(gets))
+	us := make([]usage, len(gets))
 	err := s.kv.View(func(tx storage.Tx) error {
 		for i, g := range gets {
+			us[i] = usage{t: g.t, table: 2 * readUnits(0, true)}
 			b, err := tx.Get(g.t.itemKey(g.key))
 			if errors.Is(err, storage.ErrNotFound) {
 				resp[i] = map[string]any{}
@@ -383,6 +444,7 @@ func (s *Service) transactGetItems(r *service.Request) (map[string]any, error) {
 			if err != nil {
 				return err
 			}
+			us[i].table = 2 * readUnits(it.size(), true)
 			resp[i] = map[string]any{"Item": g.proj.apply(it).wire()}
 		}
 		return nil
@@ -390,13 +452,23 @@ func (s *Service) transactGetItems(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Responses": resp}, nil
+	for _, u := range us {
+		s.charge(u)
+	}
+	out := map[string]any{"Responses": resp}
+	addUsages(out, r.Input, us)
+	return out, nil
 }
 
 // runTx runs ops as one transaction: every op is prepared against the same
 // snapshot and all commit, or none does and the error is a
 // TransactionCanceledException with a reason per op, in order.
-func (s *Service) runTx(ops []*writeOp) error {
+func (s *Service) runTx(opName string, ops []*writeOp) ([]usage, error) {
+	for _, op := range ops {
+		if !s.admitWrite(op.t) {
+			return nil, s.throttledErr(op.t, nil, opName, true)
+		}
+	}
 	var deltas []*delta
 	err := s.kv.Update(func(tx storage.Tx) error {
 		deltas = deltas[:0]
@@ -449,10 +521,14 @@ func (s *Service) runTx(ops []*writeOp) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, d := range deltas {
+	us := make([]usage, len(deltas))
+	for i, d := range deltas {
 		d.apply()
+		us[i] = d.usage()
+		us[i].scale(2)
+		s.charge(us[i])
 	}
-	return nil
+	return us, nil
 }

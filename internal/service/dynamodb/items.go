@@ -178,6 +178,8 @@ type writeOp struct {
 	insert      bool
 	skipMissing bool
 
+	use usage // capacity consumed, set by writeOne
+
 	// set by prepare
 	storeKey []byte
 	old, new item
@@ -234,6 +236,7 @@ func (op *writeOp) prepare(tx storage.Tx) error {
 
 // commit writes what prepare computed, with index entries and a stream record.
 func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
+	d.wu = 1
 	if op.kind == wCheck {
 		return nil
 	}
@@ -241,11 +244,13 @@ func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
 	if op.new == nil && op.old == nil {
 		return nil
 	}
+	var newSize, oldSize int
 	if op.new != nil {
+		newSize = op.new.size()
 		if err := tx.Put(op.storeKey, encodeItem(op.new)); err != nil {
 			return err
 		}
-		d.bytes += int64(op.new.size())
+		d.bytes += int64(newSize)
 		if op.old == nil {
 			d.items++
 		}
@@ -256,8 +261,10 @@ func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
 		d.items--
 	}
 	if op.old != nil {
-		d.bytes -= int64(op.old.size())
+		oldSize = op.old.size()
+		d.bytes -= int64(oldSize)
 	}
+	d.wu = writeUnits(max(newSize, oldSize))
 	if err := t.writeIndexes(tx, op.old, op.new, d); err != nil {
 		return err
 	}
@@ -271,8 +278,12 @@ func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
 func (s *Service) writeOne(r *service.Request, name string, build func(t *table) (*writeOp, error)) (*writeOp, error) {
 	sc := scopeOf(r)
 	name = tableNameFromARN(name)
-	if s.lookup(sc, name) == nil {
+	t0 := s.lookup(sc, name)
+	if t0 == nil {
 		return nil, tableNotFound()
+	}
+	if !s.admitWrite(t0) {
+		return nil, s.throttledErr(t0, nil, r.Operation, true)
 	}
 	var op *writeOp
 	var d *delta
@@ -292,9 +303,14 @@ func (s *Service) writeOne(r *service.Request, name string, build func(t *table)
 		return s.commitWrite(tx, op, d)
 	})
 	if err != nil {
+		if ae := awserr.As(err); ae.Code == codeConditionalCheck || ae.Code == codeDuplicateItem {
+			s.charge(usage{t: t0, write: true, table: 1})
+		}
 		return nil, err
 	}
 	d.apply()
+	op.use = d.usage()
+	s.charge(op.use)
 	return op, nil
 }
 
@@ -366,7 +382,7 @@ func (s *Service) putItem(r *service.Request) (map[string]any, error) {
 	if rv == "ALL_OLD" && op.old != nil {
 		out["Attributes"] = op.old.wire()
 	}
-	addConsumed(out, in, op.t, 1, true)
+	addUsage(out, in, op.use)
 	return out, nil
 }
 
@@ -408,7 +424,7 @@ func (s *Service) deleteItem(r *service.Request) (map[string]any, error) {
 	if rv == "ALL_OLD" && op.old != nil {
 		out["Attributes"] = op.old.wire()
 	}
-	addConsumed(out, in, op.t, 1, true)
+	addUsage(out, in, op.use)
 	return out, nil
 }
 
@@ -487,7 +503,7 @@ func (s *Service) updateItem(r *service.Request) (map[string]any, error) {
 	if len(ret) > 0 {
 		out["Attributes"] = ret.wire()
 	}
-	addConsumed(out, in, op.t, 1, true)
+	addUsage(out, in, op.use)
 	return out, nil
 }
 
@@ -550,6 +566,9 @@ func (s *Service) getItem(r *service.Request) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	if !s.admitRead(t, nil) {
+		return nil, s.throttledErr(t, nil, r.Operation, false)
+	}
 	k := t.itemKey(key)
 	var raw []byte
 	err = s.kv.View(func(tx storage.Tx) error {
@@ -567,35 +586,17 @@ func (s *Service) getItem(r *service.Request) (map[string]any, error) {
 		return nil, err
 	}
 	out := map[string]any{}
+	size := 0
 	if raw != nil {
 		it, err := decodeItem(raw)
 		if err != nil {
 			return nil, err
 		}
+		size = it.size()
 		out["Item"] = proj.apply(it).wire()
 	}
-	addConsumed(out, in, t, 0.5, false)
+	u := readUsage(t, nil, size, service.Bool(in, "ConsistentRead"))
+	s.charge(u)
+	addUsage(out, in, u)
 	return out, nil
-}
-
-// addConsumed adds ConsumedCapacity when the request asked for it.
-func addConsumed(out, in map[string]any, t *table, units float64, write bool) {
-	rc := service.Str(in, "ReturnConsumedCapacity")
-	if rc == "" || rc == "NONE" {
-		return
-	}
-	out["ConsumedCapacity"] = consumed(t, units, write, rc)
-}
-
-func consumed(t *table, units float64, write bool, mode string) map[string]any {
-	c := map[string]any{"TableName": t.meta.Name, "CapacityUnits": units}
-	if write {
-		c["WriteCapacityUnits"] = units
-	} else {
-		c["ReadCapacityUnits"] = units
-	}
-	if mode == "INDEXES" {
-		c["Table"] = map[string]any{"CapacityUnits": units}
-	}
-	return c
 }

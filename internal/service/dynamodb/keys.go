@@ -182,10 +182,12 @@ func (t *table) writeIndexes(tx storage.Tx, old, new item, d *delta) error {
 		if new != nil {
 			k2, ok2 = t.indexKey(ix, new)
 		}
+		var sz1, sz2 int
 		if ok1 {
 			p := t.project(ix, old)
+			sz1 = p.size()
 			d.idx[i].items--
-			d.idx[i].bytes -= int64(p.size())
+			d.idx[i].bytes -= int64(sz1)
 			if !ok2 || string(k1) != string(k2) {
 				if err := tx.Delete(k1); err != nil {
 					return err
@@ -194,11 +196,22 @@ func (t *table) writeIndexes(tx storage.Tx, old, new item, d *delta) error {
 		}
 		if ok2 {
 			p := t.project(ix, new)
+			sz2 = p.size()
 			d.idx[i].items++
-			d.idx[i].bytes += int64(p.size())
+			d.idx[i].bytes += int64(sz2)
 			if err := tx.Put(k2, encodeItem(p)); err != nil {
 				return err
 			}
+		}
+		switch {
+		case ok1 && ok2 && string(k1) == string(k2):
+			d.idxWU[i] = writeUnits(max(sz1, sz2))
+		case ok1 && ok2:
+			d.idxWU[i] = writeUnits(sz1) + writeUnits(sz2)
+		case ok1:
+			d.idxWU[i] = writeUnits(sz1)
+		case ok2:
+			d.idxWU[i] = writeUnits(sz2)
 		}
 	}
 	return nil
@@ -210,10 +223,18 @@ type delta struct {
 	items int64
 	bytes int64
 	idx   []struct{ items, bytes int64 }
+	// write capacity units of the table (and LSIs) and of each index
+	wu    float64
+	idxWU []float64
 }
 
 func newDelta(t *table) *delta {
-	return &delta{t: t, idx: make([]struct{ items, bytes int64 }, len(t.indexes))}
+	return &delta{t: t, idx: make([]struct{ items, bytes int64 }, len(t.indexes)), idxWU: make([]float64, len(t.indexes))}
+}
+
+// usage is the write capacity the delta's write consumed.
+func (d *delta) usage() usage {
+	return usage{t: d.t, write: true, table: d.wu, idx: d.idxWU}
 }
 
 func (d *delta) apply() {

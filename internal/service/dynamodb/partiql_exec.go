@@ -217,7 +217,7 @@ func (s *Service) executeStatement(r *service.Request) (map[string]any, error) {
 		items = append(items, ret.wire())
 	}
 	out := map[string]any{"Items": items}
-	addConsumed(out, in, op.t, 1, true)
+	addUsage(out, in, op.use)
 	return out, nil
 }
 
@@ -291,16 +291,18 @@ func (s *Service) pqSelect(r *service.Request, st *pqStmt, t *table) (map[string
 		}
 		p.esk = b
 	}
-	out, err := s.runRead(p)
+	out, err := s.read(r, p)
 	if err != nil {
 		return nil, err
 	}
 	res := map[string]any{"Items": out["Items"]}
+	if cc, ok := out["ConsumedCapacity"]; ok {
+		res["ConsumedCapacity"] = cc
+	}
 	if lek, ok := out["LastEvaluatedKey"]; ok {
 		res["LastEvaluatedKey"] = lek
 		res["NextToken"] = base64.RawURLEncoding.EncodeToString(p.lastKey)
 	}
-	addConsumed(res, in, t, 0.5, false)
 	return res, nil
 }
 
@@ -427,10 +429,14 @@ func (s *Service) batchStatement(r *service.Request, m map[string]any) (map[stri
 		if err := t.checkKey(key); err != nil {
 			return nil, err
 		}
+		if !s.admitRead(t, nil) {
+			return nil, s.throttledErr(t, nil, r.Operation, false)
+		}
 		it, err := s.getRaw(t, key)
 		if err != nil {
 			return nil, err
 		}
+		s.charge(readUsage(t, nil, it.size(), service.Bool(m, "ConsistentRead")))
 		out := map[string]any{"TableName": t.meta.Name}
 		if it != nil && (st.where == nil || evalCond(st.where, it)) {
 			out["Item"] = pqShape(st.proj)(it).wire()
@@ -528,10 +534,17 @@ func (s *Service) executeTransaction(r *service.Request) (map[string]any, error)
 			}
 			keys[i] = key
 		}
+		for _, t := range tables {
+			if !s.admitRead(t, nil) {
+				return nil, s.throttledErr(t, nil, r.Operation, false)
+			}
+		}
 		resps := make([]any, len(stmts))
+		us := make([]usage, len(stmts))
 		err := s.kv.View(func(tx storage.Tx) error {
 			for i, st := range stmts {
 				resps[i] = map[string]any{}
+				us[i] = usage{t: tables[i], table: 2 * readUnits(0, true)}
 				b, err := tx.Get(tables[i].itemKey(keys[i]))
 				if errors.Is(err, storage.ErrNotFound) {
 					continue
@@ -543,6 +556,7 @@ func (s *Service) executeTransaction(r *service.Request) (map[string]any, error)
 				if err != nil {
 					return err
 				}
+				us[i].table = 2 * readUnits(it.size(), true)
 				if st.where == nil || evalCond(st.where, it) {
 					resps[i] = map[string]any{"Item": pqShape(st.proj)(it).wire()}
 				}
@@ -552,7 +566,11 @@ func (s *Service) executeTransaction(r *service.Request) (map[string]any, error)
 		if err != nil {
 			return nil, err
 		}
+		for _, u := range us {
+			s.charge(u)
+		}
 		out = map[string]any{"Responses": resps}
+		addUsages(out, in, us)
 	} else {
 		ops := make([]*writeOp, len(stmts))
 		for i, st := range stmts {
@@ -565,10 +583,12 @@ func (s *Service) executeTransaction(r *service.Request) (map[string]any, error)
 				return nil, validation("Validation failed in TransactStatements[%d]: %s", i, awserr.As(err).Message)
 			}
 		}
-		if err := s.runTx(ops); err != nil {
+		us, err := s.runTx(r.Operation, ops)
+		if err != nil {
 			return nil, err
 		}
 		out = map[string]any{"Responses": []any{}}
+		addUsages(out, in, us)
 	}
 	if tokKey != "" {
 		s.tokens.Store(tokKey, tokenEntry{hash: hash, at: s.now(), out: out})

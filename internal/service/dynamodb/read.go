@@ -22,6 +22,7 @@ type readPlan struct {
 	fetchAll bool // LSI: read the table item
 	esk      []byte
 	shape    func(item) item // replaces proj when set (PartiQL projections)
+	bytes    int             // set by runRead: the size of the evaluated items
 	lastKey  []byte          // set by runRead: the storage key of the last evaluated entry
 }
 
@@ -105,6 +106,7 @@ func (s *Service) runRead(p *readPlan) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.bytes = size
 	out := map[string]any{"Count": int64(count), "ScannedCount": int64(scanned)}
 	if !p.count {
 		if items == nil {
@@ -273,12 +275,7 @@ func (s *Service) query(r *service.Request) (map[string]any, error) {
 			return nil, err
 		}
 	}
-	out, err := s.runRead(p)
-	if err != nil {
-		return nil, err
-	}
-	addConsumed(out, in, t, 0.5, false)
-	return out, nil
+	return s.read(r, p)
 }
 
 // filterOnKey rejects filters on key attributes, as DynamoDB does.
@@ -472,12 +469,24 @@ func (s *Service) scan(r *service.Request) (map[string]any, error) {
 		}
 		p.ranges = [][2][]byte{{mk(lo), end}}
 	}
+	return s.read(r, p)
+}
+
+var _ = errors.Is
+
+// read runs a Query or Scan plan with throttling and capacity accounting.
+func (s *Service) read(r *service.Request, p *readPlan) (map[string]any, error) {
+	if !s.admitRead(p.t, p.ix) {
+		return nil, s.throttledErr(p.t, p.ix, r.Operation, false)
+	}
 	out, err := s.runRead(p)
 	if err != nil {
 		return nil, err
 	}
-	addConsumed(out, in, t, 0.5, false)
+	u := readUsage(p.t, p.ix, p.bytes, service.Bool(r.Input, "ConsistentRead"))
+	s.charge(u)
+	addUsage(out, r.Input, u)
+	n, _ := out["Count"].(int64)
+	s.returned(p.t, r.Operation, int(n))
 	return out, nil
 }
-
-var _ = errors.Is

@@ -22,6 +22,8 @@ type Service struct {
 	kv      storage.KV
 	clock   clock.Clock
 	metrics metrics.Publisher
+	// throttle enables provisioned-throughput limits (WithThrottle).
+	throttle bool
 
 	mu     sync.RWMutex
 	tables map[tableKey]*table
@@ -43,6 +45,12 @@ func WithClock(c clock.Clock) Option { return func(s *Service) { s.clock = c } }
 // WithMetrics sets the publisher that receives the AWS/DynamoDB metrics
 // (default metrics.Discard).
 func WithMetrics(p metrics.Publisher) Option { return func(s *Service) { s.metrics = p } }
+
+// WithThrottle makes tables and global secondary indexes in PROVISIONED
+// billing mode answer ProvisionedThroughputExceededException (and return
+// unprocessed batch items) beyond their read and write capacity units, with
+// 300 seconds of burst capacity, timed by the service's clock.
+func WithThrottle(on bool) Option { return func(s *Service) { s.throttle = on } }
 
 // New returns DynamoDB backed by kv.
 func New(kv storage.KV, opts ...Option) *Service {
@@ -76,12 +84,12 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"DescribeEndpoints":         s.describeEndpoints,
 		"DescribeContinuousBackups": s.describeContinuousBackups,
 		"UpdateContinuousBackups":   s.updateContinuousBackups,
-		"PutItem":                   s.putItem,
-		"GetItem":                   s.getItem,
-		"DeleteItem":                s.deleteItem,
-		"UpdateItem":                s.updateItem,
-		"Query":                     s.query,
-		"Scan":                      s.scan,
+		"PutItem":                   s.timed(s.putItem),
+		"GetItem":                   s.timed(s.getItem),
+		"DeleteItem":                s.timed(s.deleteItem),
+		"UpdateItem":                s.timed(s.updateItem),
+		"Query":                     s.timed(s.query),
+		"Scan":                      s.timed(s.scan),
 		"BatchGetItem":              s.batchGetItem,
 		"BatchWriteItem":            s.batchWriteItem,
 		"TransactWriteItems":        s.transactWriteItems,

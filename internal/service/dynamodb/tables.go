@@ -58,6 +58,8 @@ type table struct {
 	arn     string
 	prefix  []byte // item keys
 	cnt     *counts
+	cap     *capState
+	stats   *tableStats
 	indexes []*index
 	stream  *stream
 }
@@ -66,10 +68,11 @@ type index struct {
 	meta   indexMeta
 	prefix []byte
 	cnt    *counts
+	cap    *capState
 }
 
 func newTable(sc storage.Scope, m tableMeta) *table {
-	t := &table{meta: m, scope: sc, cnt: &counts{}}
+	t := &table{meta: m, scope: sc, cnt: &counts{}, cap: &capState{}, stats: &tableStats{}}
 	t.arn = fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", service.Partition(sc.Region), sc.Region, sc.Account, m.Name)
 	t.prefix = sc.Key("item", m.ID)
 	for _, im := range m.LSIs {
@@ -86,7 +89,7 @@ func newTable(sc storage.Scope, m tableMeta) *table {
 }
 
 func newIndex(sc storage.Scope, id string, im indexMeta) *index {
-	return &index{meta: im, prefix: sc.Key("index", id, im.Name), cnt: &counts{}}
+	return &index{meta: im, prefix: sc.Key("index", id, im.Name), cnt: &counts{}, cap: &capState{}}
 }
 
 func (t *table) index(name string) *index {
@@ -645,7 +648,7 @@ func (s *Service) mutateTable(r *service.Request, name string, fn func(tx storag
 		if old == nil {
 			return notFound("Requested resource not found: Table: %s not found", name)
 		}
-		t := &table{meta: old.meta, scope: old.scope, arn: old.arn, prefix: old.prefix, cnt: old.cnt,
+		t := &table{meta: old.meta, scope: old.scope, arn: old.arn, prefix: old.prefix, cnt: old.cnt, cap: old.cap, stats: old.stats,
 			indexes: append([]*index(nil), old.indexes...), stream: old.stream}
 		t.meta.Attrs = copyMap(old.meta.Attrs)
 		t.meta.Tags = copyMap(old.meta.Tags)
