@@ -55,7 +55,7 @@ func modules() []module {
 			return p.sns
 		}},
 		{name: "dynamodb", build: func(p *parts) service.Service {
-			p.dynamodb = dynamodb.New(p.kv, dynamodb.WithClock(p.clock), dynamodb.WithMetrics(p.metrics))
+			p.dynamodb = dynamodb.New(p.kv, dynamodb.WithClock(p.clock), dynamodb.WithMetrics(p.metrics), dynamodb.WithThrottle(p.cfg.DynamoDBThrottle))
 			return p.dynamodb
 		}},
 		{name: "cloudwatch", deps: []string{"sns"}, build: func(p *parts) service.Service {
