@@ -46,11 +46,35 @@ func newLambda(p *parts) service.Service {
 		opts = append(opts, lambda.WithLogSink(logSink{p.logs}))
 	}
 	opts = append(opts, lambda.WithDestination(lambdaDest{p}))
+	opts = append(opts, lambda.WithURLAuthenticator(urlAuthenticator(p)))
 	p.lambda = lambda.New(p.kv, p.blobs, opts...)
 	if p.logs != nil {
 		p.logs.SetDeliverer(logsToLambda{p.lambda})
 	}
+	if p.cloudwatch != nil {
+		p.cloudwatch.SetFunctionInvoker(asyncInvoker{p})
+	}
 	return p.lambda
+}
+
+// urlAuthenticator verifies SigV4-signed requests to AWS_IAM function URLs
+// with the keys the gateway accepts.
+func urlAuthenticator(p *parts) lambda.URLAuthenticator {
+	a := newAuth(p.cfg.AccessKey, p.cfg.SecretKey)
+	a.iam, a.sts, a.clock = p.iam, p.sts, p.clock
+	return func(r *http.Request) (string, string, error) {
+		c, err := a.Identify(r)
+		if err != nil {
+			return "", "", err
+		}
+		if c == nil {
+			return "", "", errors.New("unsigned request")
+		}
+		if err := a.Verify(r, c); err != nil {
+			return "", "", err
+		}
+		return c.AccessKey, a.Account(c.AccessKey), nil
+	}
 }
 
 // logSink is lambda.LogSink over CloudWatch Logs.
@@ -106,6 +130,22 @@ func checkFunction(ctx context.Context, p *parts, arn string) error {
 		return errors.New("bad function ARN " + arn)
 	}
 	return p.lambda.Check(ctx, account, region, arn)
+}
+
+// asyncInvoker queues function invocations for CloudWatch alarm actions
+// and SNS subscriptions.
+type asyncInvoker struct{ p *parts }
+
+func (a asyncInvoker) InvokeFunction(ctx context.Context, arn string, payload []byte) error {
+	return invokeFunctionAsync(ctx, a.p, arn, payload)
+}
+
+func (a asyncInvoker) InvokeAsync(ctx context.Context, account, region, arn string, payload []byte) error {
+	if a.p.lambda == nil {
+		return errors.New("lambda is not running")
+	}
+	_, err := a.p.lambda.Invoke(ctx, account, region, arn, payload, true)
+	return err
 }
 
 // s3Code is lambda.CodeFetcher over S3's GetObject.

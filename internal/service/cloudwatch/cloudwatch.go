@@ -99,6 +99,7 @@ type Service struct {
 	notifierMu sync.RWMutex
 	notifier   AlarmNotifier
 	scaler     ScalingPolicyExecutor
+	functions  FunctionInvoker
 
 	// flushMu: puts hold it shared across log write and apply; the flush
 	// holds it exclusively while it captures dirty blocks.

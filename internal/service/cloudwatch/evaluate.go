@@ -468,6 +468,8 @@ func (s *Service) runAction(ctx context.Context, a *alarm, act, state, msg strin
 			break
 		}
 		err = scaler.ExecuteScalingPolicy(ctx, act, a.ARN, state, value)
+	case isFunctionARN(act):
+		err = s.invokeAction(ctx, a, act, msg)
 	default:
 		err = fmt.Errorf("the action %s is not supported", act)
 	}

@@ -27,9 +27,19 @@
 // AWS/Lambda metrics Invocations, Errors, Throttles, Duration and
 // ConcurrentExecutions go to the metrics publisher.
 //
-// Other services invoke functions through [Service.Invoke]; event-source
-// mappings poll SQS ([QueueSource]) and DynamoDB Streams ([StreamSource])
-// from controller loops.
+// Other services invoke functions through [Service.Invoke] (S3 event
+// notifications, CloudWatch alarm actions and Logs subscription filters, as
+// wired by the server, each with the event AWS sends); event-source mappings
+// poll SQS ([QueueSource]) and DynamoDB Streams ([StreamSource]) from
+// controller loops.
+//
+// Function URLs are served on their own host,
+// <url-id>.lambda-url.<region>.localhost[:port] ([Service.ServeHost]):
+// each request invokes the function with the payload format version 2.0
+// event, and the response (statusCode, headers, cookies, body,
+// isBase64Encoded, or any other JSON as a 200 application/json body) is
+// mapped back to HTTP. AWS_IAM URLs verify the SigV4 signature
+// ([URLAuthenticator]).
 //
 // # Fidelity
 //
@@ -77,7 +87,12 @@
 //     500 ms; no poller scaling, Kinesis/Kafka/MQ mappings are stored but not
 //     polled, and filter patterns support the common operators (values,
 //     prefix, exists, anything-but, numeric).
-//   - Not implemented (NotImplemented): function URLs, provisioned
+//   - Function URLs: the host is under localhost over plain HTTP, not
+//     https://<id>.lambda-url.<region>.on.aws. The resource policy is not
+//     checked (NONE URLs need no lambda:InvokeFunctionUrl statement, AWS_IAM
+//     URLs need only a valid signature); CORS settings are stored and
+//     returned, not applied; RESPONSE_STREAM URLs answer buffered.
+//   - Not implemented (NotImplemented): provisioned
 //     concurrency, InvokeWithResponseStream, code signing, recursion and
 //     runtime management configs, durable executions, capacity providers,
 //     layer version permissions.

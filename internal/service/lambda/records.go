@@ -31,7 +31,7 @@ type function struct {
 	Policy         []statement           `json:"policy,omitempty"`
 	PolicyRevision string                `json:"policyRevision,omitempty"`
 	EventInvoke    map[string]*invokeCfg `json:"eventInvoke,omitempty"` // by qualifier
-	URL            *urlConfig            `json:"url,omitempty"`
+	URLs           map[string]*urlConfig `json:"urls,omitempty"`        // by qualifier, "" for none
 	Created        time.Time             `json:"created"`
 }
 
@@ -115,6 +115,7 @@ func (f *function) clone() *function {
 	c.Tags = maps.Clone(f.Tags)
 	c.Policy = slices.Clone(f.Policy)
 	c.EventInvoke = maps.Clone(f.EventInvoke)
+	c.URLs = maps.Clone(f.URLs)
 	if f.Reserved != nil {
 		r := *f.Reserved
 		c.Reserved = &r

@@ -140,6 +140,8 @@ type Service struct {
 	reserved map[acctKey]int64 // reserved concurrency summed per account and region
 	layers   map[layerKey]*layer
 	esms     map[string]*esm
+	urls     map[string]urlTarget // function URLs by id
+	urlAuth  URLAuthenticator
 
 	pool   *pool
 	sup    *proc.Supervisor
@@ -171,6 +173,7 @@ func New(kv storage.KV, blobs storage.Blobs, opts ...Option) *Service {
 		reserved:     map[acctKey]int64{},
 		layers:       map[layerKey]*layer{},
 		esms:         map[string]*esm{},
+		urls:         map[string]urlTarget{},
 		done:         make(chan struct{}),
 		logCh:        make(chan logBatch, 4096),
 	}
@@ -233,6 +236,11 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"UpdateEventSourceMapping":        s.updateEventSourceMapping,
 		"DeleteEventSourceMapping":        s.deleteEventSourceMapping,
 		"ListEventSourceMappings":         s.listEventSourceMappings,
+		"CreateFunctionUrlConfig":         s.createFunctionURLConfig,
+		"GetFunctionUrlConfig":            s.getFunctionURLConfig,
+		"UpdateFunctionUrlConfig":         s.updateFunctionURLConfig,
+		"DeleteFunctionUrlConfig":         s.deleteFunctionURLConfig,
+		"ListFunctionUrlConfigs":          s.listFunctionURLConfigs,
 	}
 	for name, fn := range h {
 		h[name] = s.track(fn)
@@ -343,6 +351,7 @@ func (s *Service) load() error {
 				var f function
 				if json.Unmarshal(v, &f) == nil && f.Latest != nil {
 					s.fns[f.key()] = &f
+					s.indexURLs(nil, &f)
 					if f.Reserved != nil {
 						s.reserved[acctKey{f.Account, f.Region}] += *f.Reserved
 					}
@@ -388,9 +397,11 @@ func (s *Service) put(k fnKey, f *function) error {
 	}
 	s.mu.Lock()
 	ak := acctKey{k.account, k.region}
-	if old := s.fns[k]; old != nil && old.Reserved != nil {
+	old := s.fns[k]
+	if old != nil && old.Reserved != nil {
 		s.reserved[ak] -= *old.Reserved
 	}
+	s.indexURLs(old, f)
 	if f == nil {
 		delete(s.fns, k)
 	} else {

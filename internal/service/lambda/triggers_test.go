@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -222,6 +224,55 @@ func TestTriggers(t *testing.T) {
 			if strings.Contains(m, "s3:TestEvent") {
 				t.Fatalf("the configuration's test event invoked the function: %s", m)
 			}
+		}
+	})
+
+	t.Run("AlarmAction", func(t *testing.T) {
+		cw := cloudwatch.NewFromConfig(srv.Config)
+		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("high-cpu"), Namespace: aws.String("App"), MetricName: aws.String("CPU"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("Host"), Value: aws.String("web-1")}}, Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60),
+			EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(80), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+			AlarmActions: []string{echoARN}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("high-cpu"), StateValue: cwtypes.StateValueAlarm,
+			StateReason: aws.String("testing the action")}); err != nil {
+			t.Fatal(err)
+		}
+		raw := eventLine(t, logs, "echo", "aws.cloudwatch")
+		var ev struct {
+			Source, AlarmArn, AccountID, Region, Time string
+			AlarmData                                 struct {
+				AlarmName            string
+				State, PreviousState struct{ Value, Reason string }
+				Configuration        struct {
+					Metrics []struct {
+						ID         string
+						ReturnData bool
+						MetricStat struct {
+							Metric struct {
+								Namespace, Name string
+								Dimensions      map[string]string
+							}
+							Period int
+							Stat   string
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatalf("decode %s: %v", raw, err)
+		}
+		d := ev.AlarmData
+		if ev.Source != "aws.cloudwatch" || ev.AlarmArn != "arn:aws:cloudwatch:us-east-1:000000000000:alarm:high-cpu" || ev.AccountID != "000000000000" ||
+			ev.Region != "us-east-1" || ev.Time == "" || d.AlarmName != "high-cpu" || d.State.Value != "ALARM" || d.State.Reason != "testing the action" ||
+			d.PreviousState.Value != "INSUFFICIENT_DATA" || len(d.Configuration.Metrics) != 1 {
+			t.Fatalf("event %s", raw)
+		}
+		m := d.Configuration.Metrics[0].MetricStat
+		if m.Metric.Namespace != "App" || m.Metric.Name != "CPU" || m.Metric.Dimensions["Host"] != "web-1" || m.Period != 60 || m.Stat != "Average" {
+			t.Fatalf("metric %s", raw)
 		}
 	})
 

@@ -47,6 +47,14 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		return map[string]any{"batchItemFailures": failures}, nil
 	}
+	var web struct {
+		RawPath string `json:"rawPath"`
+	}
+	json.Unmarshal(raw, &web)
+	if web.RawPath == "/structured" { // a function URL response with every member
+		return map[string]any{"statusCode": 201, "headers": map[string]string{"X-Custom": "yes", "Content-Type": "application/octet-stream"},
+			"cookies": []string{"a=1; Path=/", "b=2"}, "body": "YmluYXJ5AG9r", "isBase64Encoded": true}, nil
+	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	switch ev.Action {
 	case "error":
