@@ -30,9 +30,7 @@ func newLambda(p *parts) service.Service {
 		lambda.WithClock(p.clock),
 		lambda.WithLogger(p.logger),
 		lambda.WithMetrics(p.metrics),
-		lambda.WithCredentials(func(account, role string) (string, string, string) {
-			return p.cfg.AccessKey, p.cfg.SecretKey, ""
-		}),
+		lambda.WithCredentials(roleCredentials(p)),
 		lambda.WithCodeFetcher(s3Code{p}),
 		lambda.WithStreamSource(ddbStreams{p}),
 	}
@@ -74,6 +72,30 @@ func urlAuthenticator(p *parts) lambda.URLAuthenticator {
 			return "", "", err
 		}
 		return c.AccessKey, a.Account(c.AccessKey), nil
+	}
+}
+
+// roleCredentials gives functions temporary credentials of their execution
+// role from STS (AssumeRole, session named after the function), or the
+// server's root credentials when STS is not running or the role cannot be
+// assumed (it does not exist in IAM).
+func roleCredentials(p *parts) func(account, role, function string) (string, string, string) {
+	return func(account, role, function string) (string, string, string) {
+		if p.sts != nil && role != "" {
+			region, _, _, _ := arnParts(role)
+			if region == "" {
+				region = "us-east-1"
+			}
+			out, err := callOp(context.Background(), p.sts, account, region, "AssumeRole",
+				map[string]any{"RoleArn": role, "RoleSessionName": function, "DurationSeconds": int64(3600)})
+			if err == nil {
+				if c, ok := out["Credentials"].(map[string]any); ok && service.Str(c, "AccessKeyId") != "" {
+					return service.Str(c, "AccessKeyId"), service.Str(c, "SecretAccessKey"), service.Str(c, "SessionToken")
+				}
+			}
+			p.logger.Debug("lambda: execution role not assumed; using the root credentials", "role", role, "err", err)
+		}
+		return p.cfg.AccessKey, p.cfg.SecretKey, ""
 	}
 }
 

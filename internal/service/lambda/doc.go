@@ -61,9 +61,13 @@
 //     ready at once, so the next read says Active / Successful (the SDK
 //     waiters FunctionActiveV2 and FunctionUpdatedV2 finish at their first
 //     poll).
-//   - The execution role is not assumed: functions get the server's root
-//     credentials (WithCredentials) and AWS_ENDPOINT_URL pointing back at
-//     Overcast (the Host of the last API request unless WithEndpoint).
+//   - Credentials: the server wires STS so that each environment gets
+//     temporary credentials of the execution role (AssumeRole at the cold
+//     start, session named after the function, one hour: an environment kept
+//     warm longer holds expired credentials); a role that does not exist in
+//     IAM, or a server without STS, gives the server's root credentials
+//     (WithCredentials). AWS_ENDPOINT_URL points back at Overcast (the Host
+//     of the last API request unless WithEndpoint).
 //   - Resource policies are stored and returned; enforcing them is the IAM
 //     engine's job (PolicyStatements exposes them).
 //   - Timeouts kill the environment ("Task timed out after N.00 seconds",

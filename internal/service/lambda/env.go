@@ -219,7 +219,7 @@ func (s *Service) startEnv(f *function, v *version, arn string) (*environment, e
 		return nil, errService("The Runtime API could not listen: %v", err)
 	}
 	e.api = api
-	key, secret, token := s.creds(f.Account, v.Role)
+	key, secret, token := s.creds(f.Account, v.Role, f.Name)
 	env := []string{
 		"PATH=" + filepath.Join(opt, "bin") + ":/usr/local/bin:/usr/bin:/bin:" + os.Getenv("PATH"),
 		"LD_LIBRARY_PATH=" + filepath.Join(opt, "lib"),

@@ -103,9 +103,11 @@ func WithRetryDelay(d time.Duration) Option { return func(s *Service) { s.retryD
 // request is used.
 func WithEndpoint(f func() string) Option { return func(s *Service) { s.endpoint = f } }
 
-// WithCredentials sets the credentials handed to a function as its
-// execution role's (default test/test).
-func WithCredentials(f func(account, role string) (keyID, secret, token string)) Option {
+// WithCredentials sets the credentials handed to a function's execution
+// environment as its execution role's (default test/test): f is called at
+// each cold start with the function's account, role ARN and name (the
+// session name Lambda uses).
+func WithCredentials(f func(account, role, function string) (keyID, secret, token string)) Option {
 	return func(s *Service) { s.creds = f }
 }
 
@@ -128,7 +130,7 @@ type Service struct {
 	idleTTL      time.Duration
 	retryDelay   time.Duration
 	endpoint     func() string
-	creds        func(account, role string) (string, string, string)
+	creds        func(account, role, function string) (string, string, string)
 	lastHost     syncString
 
 	// mu guards the indexes; writers also hold wmu across the store write so
@@ -168,7 +170,7 @@ func New(kv storage.KV, blobs storage.Blobs, opts ...Option) *Service {
 		accountLimit: 1000,
 		idleTTL:      10 * time.Minute,
 		retryDelay:   time.Minute,
-		creds:        func(string, string) (string, string, string) { return "test", "test", "" },
+		creds:        func(string, string, string) (string, string, string) { return "test", "test", "" },
 		fns:          map[fnKey]*function{},
 		reserved:     map[acctKey]int64{},
 		layers:       map[layerKey]*layer{},
