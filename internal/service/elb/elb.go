@@ -24,8 +24,11 @@
 // rules by priority (host-header, path-pattern, http-header,
 // http-request-method, query-string, source-ip) and run forward (weighted,
 // with group stickiness), redirect and fixed-response actions. Forwarding uses
-// pooled keep-alive connections per target, adds X-Forwarded-For/Proto/Port
-// and X-Amzn-Trace-Id, streams bodies both ways, balances by round robin or
+// pooled keep-alive connections per target group, written and read by the
+// request's own goroutine (no per-connection goroutines, no per-request
+// timers), sends the inbound header map on in place rather than copying it,
+// adds X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id (a per-listener random
+// base plus a counter), streams bodies both ways through pooled buffers, balances by round robin or
 // least outstanding requests over healthy targets (over all targets when none
 // is healthy, failing open as AWS does), honours duration-based stickiness
 // (the AWSALB cookie) and slow start, and answers 502, 503 and 504 in AWS's
@@ -58,7 +61,14 @@
 // after being unhealthy); a draining target stays draining for the whole
 // deregistration delay even when idle; HTTP/2 to clients and targets is not
 // spoken; health-check timeouts are I/O deadlines on the wall clock, while
-// their scheduling follows the injected clock.
+// their scheduling follows the injected clock. Towards targets the idle
+// timeout is a read deadline refreshed lazily, so a silent target is cut
+// off (504) after between 1 and 1.5 times the idle timeout; a client that
+// disconnects while its target is still working does not cut the target's
+// connection short (the answer is read and discarded); a target connection
+// idle for a second is checked for a close by the target before reuse, and
+// an idempotent request without a body that meets a connection the target
+// closed meanwhile is retried once on a new connection.
 package elb
 
 import (

@@ -37,6 +37,7 @@ func (g *tgRuntime) healthLoop(ctx context.Context) {
 			g.checkAll(ctx, hc)
 			timer.Reset(time.Duration(hc.Interval) * time.Second)
 		}
+		g.up.prune(time.Now(), false)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -37,6 +38,7 @@ type listenerRuntime struct {
 
 	fwdPort  []string
 	fwdProto []string
+	trace    traceIDs
 
 	// TCP (NLB) connections, closed on close.
 	connMu sync.Mutex
@@ -61,6 +63,7 @@ func (s *Service) openListener(lb *lbRuntime, l *listener) (*listenerRuntime, er
 		fwdPort: []string{strconv.Itoa(l.Port)}, conns: map[net.Conn]struct{}{},
 	}
 	rt.table.Store(&routeTable{})
+	rt.trace.hi, rt.trace.base = mrand.Uint32(), mrand.Uint64()
 	switch l.Protocol {
 	case "HTTP", "HTTPS":
 		rt.fwdProto = []string{"http"}

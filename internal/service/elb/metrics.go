@@ -2,7 +2,6 @@ package elb
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,9 +30,9 @@ type tgCounters struct {
 	t5xx     atomic.Int64
 	elb5xx   atomic.Int64
 
-	mu                  sync.Mutex
-	rtN                 int64
-	rtSum, rtMin, rtMax float64
+	// target response times in ns, kept without a lock; rtMin holds 0 for
+	// "none yet" (a response takes at least 1 ns).
+	rtN, rtSum, rtMin, rtMax atomic.Int64
 }
 
 func (m *tgCounters) observe(status int, d time.Duration) {
@@ -47,17 +46,21 @@ func (m *tgCounters) observe(status int, d time.Duration) {
 	case 5:
 		m.t5xx.Add(1)
 	}
-	sec := d.Seconds()
-	m.mu.Lock()
-	if m.rtN == 0 || sec < m.rtMin {
-		m.rtMin = sec
+	ns := max(int64(d), 1)
+	m.rtN.Add(1)
+	m.rtSum.Add(ns)
+	for {
+		lo := m.rtMin.Load()
+		if (lo != 0 && lo <= ns) || m.rtMin.CompareAndSwap(lo, ns) {
+			break
+		}
 	}
-	if sec > m.rtMax {
-		m.rtMax = sec
+	for {
+		hi := m.rtMax.Load()
+		if hi >= ns || m.rtMax.CompareAndSwap(hi, ns) {
+			break
+		}
 	}
-	m.rtSum += sec
-	m.rtN++
-	m.mu.Unlock()
 }
 
 // metricsLoop publishes each minute's metrics when the minute ends.
@@ -195,10 +198,10 @@ func (s *Service) flushMetrics(ts time.Time) {
 				{"HTTPCode_Target_5XX_Count", g.m.t5xx.Swap(0)},
 			}
 			g.m.elb5xx.Swap(0)
-			g.m.mu.Lock()
-			n, sum, lo, hi := g.m.rtN, g.m.rtSum, g.m.rtMin, g.m.rtMax
-			g.m.rtN, g.m.rtSum, g.m.rtMin, g.m.rtMax = 0, 0, 0, 0
-			g.m.mu.Unlock()
+			n := g.m.rtN.Swap(0)
+			sum := time.Duration(g.m.rtSum.Swap(0)).Seconds()
+			lo := time.Duration(g.m.rtMin.Swap(0)).Seconds()
+			hi := time.Duration(g.m.rtMax.Swap(0)).Seconds()
 			if info.namespace == "AWS/NetworkELB" {
 				continue
 			}

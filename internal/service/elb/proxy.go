@@ -1,18 +1,19 @@
 package elb
 
 import (
-	"context"
-	"encoding/hex"
+	"bufio"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 var (
@@ -123,18 +124,13 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 	defer t.outstanding.Add(-1)
 	g.m.requests.Add(1)
 
-	// The outgoing request shares the incoming one's header map: the
-	// server hands each request its own map and never reads it back.
-	out := new(http.Request)
-	*out = *r
-	out.URL = &url.URL{Scheme: "http", Host: addr, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	out.RequestURI = ""
-	out.Close = false
-	if r.ContentLength == 0 {
-		out.Body = nil
-	}
-	h := out.Header
+	// The inbound request's header map is the outbound one: the server
+	// hands each request its own map and never reads it back, so the
+	// headers the proxy does not change are never copied.
+	h := r.Header
 	stripHop(h)
+	delete(h, "Expect")         // the server answered 100-continue already
+	delete(h, "Content-Length") // written from r.ContentLength
 	ip := clientIP(r.RemoteAddr)
 	if prior, ok := h["X-Forwarded-For"]; ok && len(prior) > 0 {
 		h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + ip}
@@ -144,23 +140,50 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 	h["X-Forwarded-Proto"] = l.fwdProto
 	h["X-Forwarded-Port"] = l.fwdPort
 	if _, ok := h["X-Amzn-Trace-Id"]; !ok {
-		h["X-Amzn-Trace-Id"] = []string{traceID(start)}
+		h["X-Amzn-Trace-Id"] = l.traceID(start)
 	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = nil // not Go's default
+	uri := r.RequestURI
+	if uri == "" || (uri[0] != '/' && uri != "*") {
+		uri = r.URL.RequestURI()
 	}
 
-	resp, err := g.transport.Load().RoundTrip(out)
+	timeout := time.Duration(g.up.timeout.Load())
+	var (
+		uc   *upConn
+		resp *http.Response
+		err  error
+	)
+	for attempt := 0; ; attempt++ {
+		if uc, err = g.up.get(addr, start); err != nil {
+			break
+		}
+		if err = uc.writeRequest(r, h, uri); err == nil {
+			uc.armRead(start, timeout)
+			resp, err = readResponse(uc.br, r)
+			if err == nil {
+				break
+			}
+		}
+		// A kept-alive connection the target closed meanwhile fails before
+		// any answer: an idempotent request without a body goes again on a
+		// new connection, as http.Transport does.
+		retry := attempt == 0 && uc.reused && r.ContentLength == 0 && idempotent(r) && closedByPeer(err)
+		uc.close()
+		uc = nil
+		if !retry {
+			break
+		}
+	}
 	if err != nil {
-		status := http.StatusBadGateway
-		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			status = http.StatusGatewayTimeout
-		} else if r.Context().Err() != nil {
-			g.m.elb5xx.Add(1)
+		g.m.elb5xx.Add(1)
+		if r.Context().Err() != nil {
 			return // the client went away (ALB logs 460)
 		}
-		g.m.elb5xx.Add(1)
+		status := http.StatusBadGateway
+		var ne net.Error
+		if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+			status = http.StatusGatewayTimeout
+		}
 		l.fail(w, status)
 		return
 	}
@@ -177,24 +200,64 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 		setSticky(dst, "AWSALBTG", g.dim, act.stickyDur)
 	}
 	w.WriteHeader(resp.StatusCode)
-	n := copyBody(w, resp.Body, resp.ContentLength < 0)
-	resp.Body.Close()
+	n, complete := copyBody(w, resp.Body, resp.ContentLength < 0, uc, timeout)
 	l.lb.m.bytes.Add(n)
+	if complete && !resp.Close {
+		g.up.put(uc, time.Now())
+	} else {
+		uc.close()
+	}
 }
 
-// copyBody streams body to w, flushing each chunk when the length is
-// unknown so streamed responses reach the client as they are produced.
-func copyBody(w http.ResponseWriter, body io.Reader, flush bool) int64 {
+// readResponse reads the target's response head, passing over 1xx
+// informational responses (the client's 100-continue was answered by the
+// server already).
+func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, r)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+	}
+}
+
+func idempotent(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, ok := r.Header["Idempotency-Key"]
+	return ok
+}
+
+// closedByPeer reports whether err is a target closing a kept-alive
+// connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// copyBody streams the response body to w through a pooled buffer,
+// flushing each chunk when the length is unknown so streamed responses
+// reach the client as they are produced. Reads from the target keep its
+// idle timeout armed. complete reports that the body was read to its end
+// (the connection may then serve another request).
+func copyBody(w http.ResponseWriter, body io.Reader, flush bool, uc *upConn, timeout time.Duration) (n int64, complete bool) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
-	var n int64
 	fl, _ := w.(http.Flusher)
-	for {
+	for reads := 0; ; reads++ {
+		if reads > 0 {
+			uc.armRead(time.Now(), timeout)
+		}
 		k, err := body.Read(buf)
 		if k > 0 {
 			if _, werr := w.Write(buf[:k]); werr != nil {
-				return n
+				return n, false
 			}
 			n += int64(k)
 			if flush && fl != nil {
@@ -202,7 +265,7 @@ func copyBody(w http.ResponseWriter, body io.Reader, flush bool) int64 {
 			}
 		}
 		if err != nil {
-			return n
+			return n, err == io.EOF
 		}
 	}
 }
@@ -236,26 +299,40 @@ func clientIP(remote string) string {
 	return strings.Trim(remote, "[]")
 }
 
-// traceID returns a new X-Amzn-Trace-Id value.
-func traceID(now time.Time) string {
-	var b [46]byte
-	copy(b[:], "Root=1-")
-	sec := uint32(now.Unix())
+// traceIDs makes X-Amzn-Trace-Id values: Root=1-<epoch seconds>-<24 hex
+// digits>, the digits a per-listener random base plus a counter, so a new
+// ID costs one allocation and no system call.
+type traceIDs struct {
+	hi   uint32 // random
+	base uint64 // random
+	n    atomic.Uint64
+}
+
+// traceValue holds a header value and its bytes in one allocation.
+type traceValue struct {
+	v [1]string
+	b [40]byte
+}
+
+func (l *listenerRuntime) traceID(now time.Time) []string {
+	id := l.trace.n.Add(1) + l.trace.base
+	tv := new(traceValue)
+	b := tv.b[:]
+	copy(b, "Root=1-")
 	const hexd = "0123456789abcdef"
+	sec := uint32(now.Unix())
 	for i := 0; i < 8; i++ {
 		b[7+i] = hexd[(sec>>(28-4*i))&15]
 	}
 	b[15] = '-'
-	var rnd [12]byte
-	x, y := rand.Uint64(), rand.Uint32()
 	for i := 0; i < 8; i++ {
-		rnd[i] = byte(x >> (8 * i))
+		b[16+i] = hexd[(l.trace.hi>>(28-4*i))&15]
 	}
-	for i := 0; i < 4; i++ {
-		rnd[8+i] = byte(y >> (8 * i))
+	for i := 0; i < 16; i++ {
+		b[24+i] = hexd[(id>>(60-4*i))&15]
 	}
-	hex.Encode(b[16:], rnd[:])
-	return string(b[:40])
+	tv.v[0] = unsafe.String(&tv.b[0], len(tv.b))
+	return tv.v[:]
 }
 
 // redirectURL builds the Location of a redirect action.

@@ -98,9 +98,8 @@ type tgRuntime struct {
 	slowStart atomic.Int64 // ns
 	stickyDur atomic.Int64 // ns; 0 = off
 
-	transport atomic.Pointer[http.Transport]
-	timeout   time.Duration // the transport's response header timeout; mu
-	hcClient  *http.Client
+	up       *upstream // keep-alive connections to the targets
+	hcClient *http.Client
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -113,7 +112,7 @@ func newTGRuntime(s *Service, tg *targetGroup) *tgRuntime {
 	g := &tgRuntime{
 		s: s, arn: tg.ARN, account: tg.Account, region: tg.Region, dim: tgDimension(tg.ARN), l4: isL4(tg.Protocol), instances: tg.TargetType == "instance",
 		targets: map[string]*target{}, draining: map[string]*target{},
-		kick: make(chan struct{}, 1), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), done: make(chan struct{}), up: newUpstream(),
 	}
 	empty := []*target{}
 	g.active.Store(&empty)
@@ -141,31 +140,12 @@ func (g *tgRuntime) stop() {
 		}
 	}
 	g.mu.Unlock()
-	g.transport.Load().CloseIdleConnections()
+	g.up.prune(time.Now(), true)
 }
 
-// setTimeout sets how long a target may take to start answering (the load
-// balancer's idle timeout) by replacing the transport; g.mu is held or g is
-// not yet shared.
-func (g *tgRuntime) setTimeout(d time.Duration) {
-	if d == g.timeout && g.transport.Load() != nil {
-		return
-	}
-	g.timeout = d
-	old := g.transport.Swap(&http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost:   4096,
-		IdleConnTimeout:       60 * time.Second,
-		DisableCompression:    true,
-		ResponseHeaderTimeout: d,
-		WriteBufferSize:       16 << 10,
-		ReadBufferSize:        16 << 10,
-	})
-	if old != nil {
-		old.CloseIdleConnections()
-	}
-}
+// setTimeout sets how long a target may stay silent while it answers (the
+// load balancer's idle timeout).
+func (g *tgRuntime) setTimeout(d time.Duration) { g.up.timeout.Store(int64(d)) }
 
 func targetKey(id string, port int) string { return id + ":" + strconv.Itoa(port) }
 
