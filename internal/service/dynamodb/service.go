@@ -143,7 +143,8 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop joins the TTL controller.
+// Stop joins the TTL controller and the metrics publisher (which publishes
+// what it has gathered first).
 func (s *Service) Stop(ctx context.Context) error {
 	if s.ttlStop == nil {
 		return nil

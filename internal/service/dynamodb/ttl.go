@@ -13,12 +13,17 @@ func (s *Service) ttlLoop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	tk := s.clock.NewTicker(ttlInterval)
 	defer tk.Stop()
+	mt := s.clock.NewTicker(metricsInterval)
+	defer mt.Stop()
 	for {
 		select {
 		case <-stop:
+			s.flushMetrics(s.now())
 			return
 		case <-tk.C():
 			s.sweep()
+		case now := <-mt.C():
+			s.flushMetrics(now)
 		}
 	}
 }
