@@ -305,6 +305,7 @@ func (s *Service) commitSend(q *queue, msgs []*message) ([]sendResult, error) {
 		}
 		for _, m := range fresh {
 			q.insert(m)
+			q.stats.addSent(m.size)
 		}
 		return res, nil
 	}
@@ -319,6 +320,7 @@ func (s *Service) commitSend(q *queue, msgs []*message) ([]sendResult, error) {
 	if !q.deleted {
 		for _, m := range msgs {
 			q.insert(m)
+			q.stats.addSent(m.size)
 		}
 	}
 	q.mu.Unlock()
@@ -576,6 +578,7 @@ func (s *Service) receiveOnce(q *queue, dlq *queue, a receiveArgs, wait bool) (g
 			}
 		}
 	}
+	q.stats.received += int64(len(got))
 	if len(got) == 0 && wait {
 		q.waiters++
 		notify = q.notify
@@ -681,6 +684,9 @@ func (s *Service) receiveMessage(r *service.Request) (map[string]any, error) {
 		}
 	}
 	if len(got) == 0 {
+		q.mu.Lock()
+		q.stats.empty++
+		q.mu.Unlock()
 		return map[string]any{}, nil
 	}
 	sysNames := map[string]bool{}
@@ -838,6 +844,7 @@ func (s *Service) deleteMessage(r *service.Request) (map[string]any, error) {
 func (s *Service) takeOut(q *queue, seq uint64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.stats.deleted++
 	m := q.msgs[seq]
 	if m == nil {
 		return false
@@ -869,6 +876,7 @@ func (s *Service) deleteMessageBatch(r *service.Request) (map[string]any, error)
 			q.remove(m)
 			seqs = append(seqs, seq)
 		}
+		q.stats.deleted++
 		ok = append(ok, map[string]any{"Id": id})
 	}
 	q.mu.Unlock()

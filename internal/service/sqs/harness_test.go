@@ -95,3 +95,7 @@ func testConfig(endpoint string) aws.Config {
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
 }
+
+// sweepLoops is how many timers SQS's own controllers hold on the fake
+// clock while parked (the sweep; metrics are off without a publisher).
+const sweepLoops = 1

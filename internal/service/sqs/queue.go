@@ -83,6 +83,11 @@ type queue struct {
 	waiters   int
 	notify    chan struct{}
 	lastPurge time.Time
+
+	stats queueStats
+	// redriveDue are messages that became receivable again after their
+	// last allowed receive: the sweep moves them to the dead-letter queue.
+	redriveDue []*message
 }
 
 func newQueue(scope storage.Scope, rec queueRecord) *queue {
@@ -321,6 +326,9 @@ func (q *queue) makeReady(m *message) {
 	q.counts[prev]--
 	q.counts[stReady]++
 	m.state = stReady
+	if prev == stInflight && q.redrive != nil && m.receives >= uint32(q.redrive.MaxReceiveCount) {
+		q.redriveDue = append(q.redriveDue, m)
+	}
 	if q.fifo {
 		if prev == stInflight {
 			m.grp.inflight--

@@ -13,15 +13,19 @@ import (
 	"sync"
 
 	"github.com/overcast-dev/overcast/internal/clock"
+	"github.com/overcast-dev/overcast/internal/controller"
+	"github.com/overcast-dev/overcast/internal/metrics"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/storage"
 )
 
 // Service is SQS.
 type Service struct {
-	kv     storage.KV
-	clock  clock.Clock
-	logger *slog.Logger
+	kv      storage.KV
+	clock   clock.Clock
+	logger  *slog.Logger
+	metrics metrics.Publisher
+	mgr     *controller.Manager
 
 	mu     sync.RWMutex
 	queues map[string]*queue // by queueKey
@@ -44,15 +48,20 @@ func WithClock(c clock.Clock) Option { return func(s *Service) { s.clock = c } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
 
+// WithMetrics sets where the AWS/SQS metrics go (default metrics.Discard).
+// They are published once a minute by a controller, never per request.
+func WithMetrics(p metrics.Publisher) Option { return func(s *Service) { s.metrics = p } }
+
 // New returns SQS storing its queues and messages in kv.
 func New(kv storage.KV, opts ...Option) *Service {
 	s := &Service{
-		kv:     kv,
-		clock:  clock.Real(),
-		logger: slog.New(slog.DiscardHandler),
-		queues: make(map[string]*queue),
-		tasks:  make(map[string]*moveTask),
-		done:   make(chan struct{}),
+		kv:      kv,
+		clock:   clock.Real(),
+		logger:  slog.New(slog.DiscardHandler),
+		metrics: metrics.Discard{},
+		queues:  make(map[string]*queue),
+		tasks:   make(map[string]*moveTask),
+		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -201,12 +210,30 @@ func (s *Service) Start(ctx context.Context) error {
 			return fmt.Errorf("drop orphaned messages: %w", err)
 		}
 	}
+	return s.startControllers()
+}
+
+// startControllers starts the background loops: the sweep (retention,
+// dead-letter moves, message move tasks) and the metrics publisher.
+func (s *Service) startControllers() error {
+	s.mgr = controller.NewManager(s.clock, s.logger)
+	if err := s.mgr.Start(controller.Loop{Name: sweepLoop, Interval: sweepInterval, Reconcile: s.sweep}); err != nil {
+		return err
+	}
+	if _, discard := s.metrics.(metrics.Discard); !discard {
+		if err := s.mgr.Start(controller.Loop{Name: "sqs-metrics", Interval: metricsInterval, Reconcile: s.flushMetrics}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Stop wakes long-polling receivers and joins background work.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.done) })
+	if s.mgr != nil {
+		s.mgr.Stop()
+	}
 	s.tasksMu.Lock()
 	for _, t := range s.tasks {
 		t.cancel()

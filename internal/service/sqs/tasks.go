@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/overcast-dev/overcast/internal/service"
 )
 
-// moveTask is a message move task. Tasks run to completion when started
-// (see the package documentation), so they are kept in memory only.
+// moveTask is a message move task. The sweep controller moves its messages
+// in steps, at most rate a second (unlimited when rate is 0). Tasks are kept
+// in memory only.
 type moveTask struct {
 	handle      string
 	source      string
@@ -18,12 +20,24 @@ type moveTask struct {
 	rate        int64
 	moved       int64
 	toMove      int64
-	status      string
+	status      string // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+	failure     string
 	started     int64
 	seq         int
+	// cutoff: only messages sent to the source before the task started
+	// (sequence numbers up to it) are moved.
+	cutoff uint64
 }
 
-func (t *moveTask) cancel() {}
+func (t *moveTask) cancel() {
+	if t.status == "RUNNING" {
+		t.status = "CANCELLED"
+	}
+}
+
+// unlimitedStep is how many messages a task without a rate limit moves in
+// one step.
+const unlimitedStep = 1000
 
 func (s *Service) startMessageMoveTask(r *service.Request) (map[string]any, error) {
 	srcArn := service.Str(r.Input, "SourceArn")
@@ -42,9 +56,8 @@ func (s *Service) startMessageMoveTask(r *service.Request) (map[string]any, erro
 		return nil, sqsErr(codeInvalidParameterValue, "Source queue must be configured as a Dead Letter Queue.")
 	}
 	dstArn := service.Str(r.Input, "DestinationArn")
-	var dst *queue
 	if dstArn != "" {
-		if dst = s.queueByARN(dstArn); dst == nil {
+		if s.queueByARN(dstArn) == nil {
 			return nil, sqsErr(codeResourceNotFound, "The resource that you specified for the DestinationArn parameter doesn't exist.")
 		}
 	}
@@ -57,31 +70,93 @@ func (s *Service) startMessageMoveTask(r *service.Request) (map[string]any, erro
 	}
 	id := newMessageID()
 	hb, _ := json.Marshal(map[string]string{"taskId": id, "sourceArn": srcArn})
+	now := s.clock.Now()
 	t := &moveTask{
 		handle: base64.StdEncoding.EncodeToString(hb), source: srcArn, destination: dstArn,
-		rate: rate, status: "RUNNING", started: s.clock.Now().UnixMilli(), seq: len(s.tasks),
+		rate: rate, status: "RUNNING", started: now.UnixMilli(), seq: len(s.tasks),
 	}
-	s.tasks[t.handle] = t
-	// Take every message not in flight, grouped by destination.
 	src.mu.Lock()
-	src.promote(s.clock.Now())
+	src.promote(now)
+	t.cutoff = src.lastSeq.Load()
+	t.toMove = int64(src.counts[stReady] + src.counts[stDelayed])
+	src.mu.Unlock()
+	s.tasks[t.handle] = t
+	if s.mgr != nil {
+		s.mgr.Trigger(sweepLoop)
+	}
+	return map[string]any{"TaskHandle": t.handle}, nil
+}
+
+// stepTasks moves the next messages of every running task, reporting
+// whether a task without a rate limit has more to move.
+func (s *Service) stepTasks(now time.Time) (more bool) {
+	s.tasksMu.Lock()
+	var running []*moveTask
+	for _, t := range s.tasks {
+		switch t.status {
+		case "RUNNING":
+			running = append(running, t)
+		case "CANCELLING":
+			t.status = "CANCELLED"
+		}
+	}
+	s.tasksMu.Unlock()
+	for _, t := range running {
+		if s.stepTask(t, now) && t.rate == 0 {
+			more = true
+		}
+	}
+	return more
+}
+
+// stepTask moves up to one second's worth of t's messages and reports
+// whether t is still running.
+func (s *Service) stepTask(t *moveTask, now time.Time) bool {
+	fail := func(reason string) bool {
+		s.tasksMu.Lock()
+		if t.status == "RUNNING" {
+			t.status, t.failure = "FAILED", reason
+		}
+		s.tasksMu.Unlock()
+		return false
+	}
+	src := s.queueByARN(t.source)
+	if src == nil {
+		return fail("AWS.SimpleQueueService.NonExistentQueue")
+	}
+	var dst *queue
+	if t.destination != "" {
+		if dst = s.queueByARN(t.destination); dst == nil {
+			return fail("AWS.SimpleQueueService.NonExistentQueue")
+		}
+	}
+	limit := t.rate
+	if limit == 0 {
+		limit = unlimitedStep
+	}
+	// Take the next messages not in flight, grouped by destination.
+	src.mu.Lock()
+	src.promote(now)
 	byDst := map[string][]*message{}
-	for m := src.ahead; m != nil; {
+	var taken int64
+	for m := src.ahead; m != nil && taken < limit && m.seq <= t.cutoff; {
 		next := m.anext
-		if m.state != stInflight {
-			d := dstArn
-			if d == "" {
-				d = m.sourceArn
-			}
-			if d != "" {
-				src.remove(m)
-				byDst[d] = append(byDst[d], m)
-				t.toMove++
-			}
+		d := t.destination
+		if d == "" {
+			d = m.sourceArn
+		}
+		// In-flight messages, and messages that did not come from a
+		// source queue when there is no destination, stay.
+		if m.state != stInflight && d != "" {
+			src.remove(m)
+			byDst[d] = append(byDst[d], m)
+			taken++
 		}
 		m = next
 	}
+	exhausted := taken < limit
 	src.mu.Unlock()
+	var moved int64
 	var back []*message
 	for d, msgs := range byDst {
 		q := dst
@@ -92,23 +167,26 @@ func (s *Service) startMessageMoveTask(r *service.Request) (map[string]any, erro
 			back = append(back, msgs...)
 			continue
 		}
-		t.moved += int64(len(msgs))
+		moved += int64(len(msgs))
 	}
 	if len(back) > 0 {
-		// Destinations that vanished: the messages stay in the source.
-		src.mu.Lock()
-		sort.Slice(back, func(i, j int) bool { return back[i].seq < back[j].seq })
-		for _, m := range back {
-			m.prev, m.next, m.aprev, m.anext, m.heapIdx = nil, nil, nil, nil, -1
-			if m.state == stDelayed {
-				m.state = stReady
-			}
-			src.insert(m)
-		}
-		src.mu.Unlock()
+		// Messages with nowhere to go stay in the source.
+		s.restore(src, back)
 	}
-	t.status = "COMPLETED"
-	return map[string]any{"TaskHandle": t.handle}, nil
+	s.tasksMu.Lock()
+	defer s.tasksMu.Unlock()
+	t.moved += moved
+	if t.status != "RUNNING" {
+		return false
+	}
+	if exhausted || t.moved >= t.toMove || len(back) > 0 && moved == 0 {
+		t.status = "COMPLETED"
+		if len(back) > 0 && moved == 0 {
+			t.status, t.failure = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
+		}
+		return false
+	}
+	return true
 }
 
 func (s *Service) isDeadLetterQueue(dlq *queue) bool {
@@ -164,6 +242,9 @@ func (s *Service) listMessageMoveTasks(r *service.Request) (map[string]any, erro
 		if t.status == "RUNNING" {
 			e["TaskHandle"] = t.handle
 		}
+		if t.failure != "" {
+			e["FailureReason"] = t.failure
+		}
 		if t.destination != "" {
 			e["DestinationArn"] = t.destination
 		}
@@ -190,6 +271,6 @@ func (s *Service) cancelMessageMoveTask(r *service.Request) (map[string]any, err
 	if t.status != "RUNNING" {
 		return nil, sqsErr(codeUnsupportedOperation, "Only active tasks can be cancelled.")
 	}
-	t.status = "CANCELLED"
+	t.status = "CANCELLING"
 	return map[string]any{"ApproximateNumberOfMessagesMoved": t.moved}, nil
 }

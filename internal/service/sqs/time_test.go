@@ -121,7 +121,7 @@ func TestLongPollWokenBySend(t *testing.T) {
 		done <- result{msgs: out.Messages}
 	}()
 	// The receiver parks on the clock (its 20 s deadline timer).
-	if err := e.clock.BlockUntil(ctx, 1); err != nil {
+	if err := e.clock.BlockUntil(ctx, 1+sweepLoops); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.client.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("wake")}); err != nil {
@@ -144,7 +144,7 @@ func TestLongPollTimesOutAndSeesDelayed(t *testing.T) {
 		}
 		done <- out.Messages
 	}()
-	e.clock.BlockUntil(ctx, 1)
+	e.clock.BlockUntil(ctx, 1+sweepLoops)
 	e.clock.Advance(20 * time.Second)
 	if got := <-done; len(got) != 0 {
 		t.Fatalf("empty queue returned %d", len(got))
@@ -158,7 +158,7 @@ func TestLongPollTimesOutAndSeesDelayed(t *testing.T) {
 		}
 		done <- out.Messages
 	}()
-	e.clock.BlockUntil(ctx, 1)
+	e.clock.BlockUntil(ctx, 1+sweepLoops)
 	e.clock.Advance(5 * time.Second)
 	if got := <-done; len(got) != 1 || *got[0].Body != "later" {
 		t.Fatalf("delayed during wait: %+v", got)
