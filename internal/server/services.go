@@ -43,7 +43,7 @@ func modules() []module {
 			return p.s3
 		}},
 		{name: "sqs", build: func(p *parts) service.Service {
-			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger))
+			p.sqs = sqs.New(p.kv, sqs.WithClock(p.clock), sqs.WithLogger(p.logger), sqs.WithMetrics(p.metrics))
 			return p.sqs
 		}},
 		{name: "sns", deps: []string{"sqs"}, build: func(p *parts) service.Service {
