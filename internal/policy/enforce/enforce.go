@@ -117,7 +117,7 @@ func (e *Enforcer) Authorize(svc, signingName string, req *service.Request) erro
 		return nil
 	}
 	prefix := Prefix(signingName)
-	action := prefix + ":" + ActionName(prefix, req.Operation)
+	action := Action(prefix, req)
 	if unauthorized[action] {
 		return nil
 	}
@@ -130,14 +130,13 @@ func (e *Enforcer) Authorize(svc, signingName string, req *service.Request) erro
 		return nil
 	}
 	ctx := e.context(prefix, req)
-	resources := Resources(prefix, req, p)
 	owner := ""
-	for _, res := range resources {
-		d, resOwner := e.decide(prefix, action, res, p, req, ctx)
-		e.log(req, action, res, d.Allowed, d.Reason.String())
+	for _, c := range Checks(prefix, req, p) {
+		d, resOwner := e.decide(prefix, c.Action, c.Resource, p, req, ctx)
+		e.log(req, c.Action, c.Resource, d.Allowed, d.Reason.String())
 		if !d.Allowed {
 			if e.Mode == Strict {
-				return Denied(req.Protocol, signingName, action, res, p, d)
+				return Denied(req.Protocol, signingName, c.Action, c.Resource, p, d)
 			}
 			continue
 		}
@@ -250,6 +249,26 @@ func Prefix(signingName string) string {
 	return signingName
 }
 
+// Action returns the IAM action ("s3:GetObjectVersion") a request is
+// authorized as: ActionName, refined by the input where IAM distinguishes
+// (S3 operations on a specific object version).
+func Action(prefix string, req *service.Request) string {
+	name := ActionName(prefix, req.Operation)
+	if prefix == "s3" && service.Str(req.Input, "VersionId") != "" {
+		if v, ok := s3VersionActions[name]; ok {
+			name = v
+		}
+	}
+	return prefix + ":" + name
+}
+
+var s3VersionActions = map[string]string{
+	"GetObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion",
+	"GetObjectAcl": "GetObjectVersionAcl", "PutObjectAcl": "PutObjectVersionAcl",
+	"GetObjectTagging": "GetObjectVersionTagging", "PutObjectTagging": "PutObjectVersionTagging",
+	"DeleteObjectTagging": "DeleteObjectVersionTagging", "GetObjectAttributes": "GetObjectVersionAttributes",
+}
+
 // ActionName returns the IAM action (without prefix) an operation is
 // authorized as.
 func ActionName(prefix, op string) string {
@@ -279,7 +298,22 @@ var actionExceptions = map[string]map[string]string{
 		"GetBucketReplication": "GetReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
 		"DeleteBucketReplication": "PutReplicationConfiguration", "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
 		"DeleteBucketTagging": "PutBucketTagging", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
-		"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+		"PutObjectLockConfiguration":       "PutBucketObjectLockConfiguration",
+		"GetBucketAccelerateConfiguration": "GetAccelerateConfiguration", "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
+		"GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration", "PutBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+		"DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration", "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+		"GetBucketMetricsConfiguration": "GetMetricsConfiguration", "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+		"DeleteBucketMetricsConfiguration": "PutMetricsConfiguration", "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+		"GetBucketInventoryConfiguration": "GetInventoryConfiguration", "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+		"DeleteBucketInventoryConfiguration": "PutInventoryConfiguration", "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+		"GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+		"DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+		"GetBucketLifecycle": "GetLifecycleConfiguration", "PutBucketLifecycle": "PutLifecycleConfiguration",
+		"SelectObjectContent": "GetObject", "DeleteBucketMetadataTableConfiguration": "DeleteBucketMetadataTableConfiguration",
+	},
+	"sns": {"PublishBatch": "Publish"},
+	"lambda": {
+		"Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction", "GetLayerVersionByArn": "GetLayerVersion",
 	},
 	"sqs": {
 		"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
