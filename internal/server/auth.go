@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -60,6 +63,9 @@ func (a *auth) secret(k string) (string, bool) {
 func (a *auth) Identify(r *http.Request) (*gateway.Credential, error) {
 	c, err := sigv4.Parse(r)
 	if errors.Is(err, sigv4.ErrUnsigned) {
+		if unsignedSTS(r) {
+			return &gateway.Credential{Service: "sts", Raw: anonymousCall{}}, nil
+		}
 		return nil, nil
 	}
 	if c == nil {
@@ -69,6 +75,9 @@ func (a *auth) Identify(r *http.Request) (*gateway.Credential, error) {
 }
 
 func (a *auth) Verify(r *http.Request, c *gateway.Credential) error {
+	if _, ok := c.Raw.(anonymousCall); ok {
+		return nil
+	}
 	sc, _ := c.Raw.(*sigv4.Credential)
 	if sc != nil && a.sts != nil {
 		if _, token, _, expired, ok := a.sts.Lookup(sc.AccessKey); ok {
@@ -87,6 +96,43 @@ func (a *auth) Verify(r *http.Request, c *gateway.Credential) error {
 		a.iam.RecordKeyUse(sc.AccessKey, sc.Service, sc.Region, a.clock.Now())
 	}
 	return nil
+}
+
+// anonymousCall marks an unsigned request for an operation AWS serves
+// without a signature.
+type anonymousCall struct{}
+
+// unsignedSTS reports whether an unsigned request is an STS call that
+// carries its own credentials (AssumeRoleWithWebIdentity and
+// AssumeRoleWithSAML, which clients send unsigned). It reads a small
+// form body and puts it back.
+func unsignedSTS(r *http.Request) bool {
+	isOp := func(vs []string) bool {
+		for _, v := range vs {
+			if v != "AssumeRoleWithWebIdentity" && v != "AssumeRoleWithSAML" {
+				return false
+			}
+		}
+		return len(vs) > 0
+	}
+	q := r.URL.Query()
+	actions := q["Action"]
+	if r.Method == http.MethodPost && r.Body != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if r.ContentLength < 0 || r.ContentLength > 64<<10 {
+			return false
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		if err != nil {
+			return false
+		}
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return false
+		}
+		actions = append(actions, form["Action"]...)
+	}
+	return isOp(actions)
 }
 
 func invalidToken(s3 bool) *awserr.Error {

@@ -404,6 +404,10 @@ func (s *Server) serviceStates() map[string]string {
 }
 
 func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, sts.OIDCPath+"/") {
+		s.serveOIDC(w, r)
+		return
+	}
 	writeJSON := func(v any) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

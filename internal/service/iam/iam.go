@@ -1,6 +1,8 @@
 // Package iam implements AWS Identity and Access Management: users, groups,
 // roles, managed and inline policies, access keys, instance profiles, account
-// aliases and the policy simulator. It is also the directory the gateway asks
+// aliases, login profiles, OpenID Connect providers, the credential report,
+// GetAccountAuthorizationDetails, GetAccountSummary and the policy
+// simulator. It is also the directory the gateway asks
 // who a caller is and which policies apply to it (see Principal methods).
 //
 // # Fidelity
@@ -19,9 +21,12 @@
 // only.
 //
 // Deviations: the AWS managed policy set is small and the documents of
-// ReadOnlyAccess and PowerUserAccess are approximations; login profiles,
-// MFA devices, SAML providers, server certificates and credential reports
-// answer NotImplemented; a mutation rewrites the account's whole IAM state
+// ReadOnlyAccess and PowerUserAccess are approximations; MFA devices, SAML
+// providers, server certificates, signing certificates and password
+// policies answer NotImplemented (the credential report shows no MFA and
+// no certificates; passwords are checked against AWS's default password
+// policy); OIDC provider thumbprints are stored, not checked, and http
+// provider URLs are accepted for local issuers; a mutation rewrites the account's whole IAM state
 // (IAM accounts are small), under one lock.
 package iam
 
@@ -119,6 +124,8 @@ type state struct {
 	Keys      map[string]*accessKey       `json:"keys"`
 	Aliases   []string                    `json:"aliases,omitempty"`
 	Providers map[string]*oidcProvider    `json:"providers,omitempty"`
+	// Report is when the credential report was last generated.
+	Report *time.Time `json:"report,omitempty"`
 }
 
 func newState() *state {
@@ -146,7 +153,17 @@ type entity struct {
 
 type user struct {
 	entity
-	Groups []string `json:"groups,omitempty"` // lower-case group names
+	Groups []string      `json:"groups,omitempty"` // lower-case group names
+	Login  *loginProfile `json:"login,omitempty"`
+}
+
+// loginProfile is a user's console password; only its hash is kept.
+type loginProfile struct {
+	Created       time.Time `json:"created"`
+	Changed       time.Time `json:"changed"`
+	ResetRequired bool      `json:"reset,omitempty"`
+	Hash          string    `json:"hash"`
+	Salt          string    `json:"salt"`
 }
 
 type group struct{ entity }

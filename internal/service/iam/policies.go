@@ -170,6 +170,13 @@ func (s *Service) getPolicy(r *service.Request) (map[string]any, error) {
 func (s *Service) listPolicies(r *service.Request) (map[string]any, error) {
 	scopeIn := service.Str(r.Input, "Scope")
 	onlyAttached := service.Bool(r.Input, "OnlyAttached")
+	usage := service.Str(r.Input, "PolicyUsageFilter")
+	if scopeIn != "" && scopeIn != "All" && scopeIn != "AWS" && scopeIn != "Local" {
+		return nil, validation("1 validation error detected: Value '%s' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]", scopeIn)
+	}
+	if usage != "" && usage != "PermissionsPolicy" && usage != "PermissionsBoundary" {
+		return nil, validation("1 validation error detected: Value '%s' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]", usage)
+	}
 	var items []any
 	s.read(r.Account, func(st *state) error {
 		var all []*managedPolicy
@@ -189,7 +196,11 @@ func (s *Service) listPolicies(r *service.Request) (map[string]any, error) {
 				continue
 			}
 			o := p.out(st)
-			if onlyAttached && o["AttachmentCount"].(int64) == 0 {
+			n, b := o["AttachmentCount"].(int64), o["PermissionsBoundaryUsageCount"].(int64)
+			// OnlyAttached keeps the attached policies, or with
+			// PolicyUsageFilter those used as permissions policies or as
+			// permissions boundaries.
+			if onlyAttached && (usage != "PermissionsBoundary" && n == 0 || usage == "PermissionsBoundary" && b == 0) {
 				continue
 			}
 			delete(o, "Description")

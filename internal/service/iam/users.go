@@ -180,6 +180,9 @@ func (s *Service) deleteUser(r *service.Request) (map[string]any, error) {
 				return deleteConflict("Cannot delete entity, must delete access keys first.")
 			}
 		}
+		if u.Login != nil {
+			return deleteConflict("Cannot delete entity, must delete login profile first.")
+		}
 		if len(u.Inline) > 0 {
 			return deleteConflict("Cannot delete entity, must delete policies first.")
 		}
@@ -276,6 +279,12 @@ func (s *Service) taggable(st *state, kind string, in map[string]any) (*[]tag, e
 			return nil, err
 		}
 		return &ip.Tags, nil
+	case "oidc-provider":
+		op, err := st.oidcProvider(service.Str(in, "OpenIDConnectProviderArn"))
+		if err != nil {
+			return nil, err
+		}
+		return &op.Tags, nil
 	}
 	return nil, awserr.New(codeInvalidInput, "unknown entity")
 }

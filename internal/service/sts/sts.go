@@ -12,7 +12,15 @@
 // transitive tag keys, external id and source identity; GetSessionToken
 // (900 s to 36 h, one hour for the root); GetFederationToken;
 // GetAccessKeyInfo; DecodeAuthorizationMessage for messages Overcast
-// encoded. Temporary credentials are stored (they survive a restart) and
+// encoded; AssumeRoleWithWebIdentity with RS256 OpenID Connect ID tokens,
+// verified against the issuer's keys, for an IAM OIDC provider of the
+// role's account whose client ids include the token's audience, and the
+// role's trust policy evaluated for the provider as Federated principal
+// with the <provider>:sub, <provider>:aud and <provider>:oaud condition
+// keys (always, whatever the enforcement mode: the token is the
+// credential). A local issuer is served under /_overcast/oidc/ (discovery
+// document, JWKS, and a token endpoint for tests, see OIDCHandler); other
+// issuers' keys are fetched from their discovery document. Temporary credentials are stored (they survive a restart) and
 // expire by the injected clock; the gateway refuses them once expired.
 //
 // Whether the caller may assume a role (its identity policies and the
@@ -22,7 +30,8 @@
 //
 // Deviations: MFA (SerialNumber, TokenCode) is accepted and not checked;
 // AssumeRoleWithSAML, AssumeRoot and the outbound web identity operations
-// answer NotImplemented; session tokens are opaque random strings, not
+// answer NotImplemented; web identity tokens must be RS256 (no ES256) and
+// thumbprints of OIDC providers are not checked; session tokens are opaque random strings, not
 // encrypted blobs; a caller without IAM (a key Overcast did not issue) is
 // the root of the key's account.
 package sts
@@ -60,6 +69,9 @@ type Directory interface {
 	RolePrincipal(account, name string) (p *policy.Principal, trust *policy.Policy, maxSession int64, ok bool)
 	// ManagedPolicy returns the default version of a managed policy.
 	ManagedPolicy(account, arn string) (*policy.Policy, bool)
+	// OIDCProvider returns account's OpenID Connect provider for an issuer
+	// URL (with or without scheme): its ARN and client ids.
+	OIDCProvider(account, issuer string) (arn string, clientIDs []string, ok bool)
 }
 
 // Config configures STS.
@@ -80,6 +92,9 @@ type Service struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*session
+
+	issuer issuer
+	jwks   jwksCache
 }
 
 // session is one set of temporary credentials.
@@ -157,6 +172,7 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"GetCallerIdentity":          s.getCallerIdentity,
 		"GetAccessKeyInfo":           s.getAccessKeyInfo,
 		"AssumeRole":                 s.assumeRole,
+		"AssumeRoleWithWebIdentity":  s.assumeRoleWithWebIdentity,
 		"GetSessionToken":            s.getSessionToken,
 		"GetFederationToken":         s.getFederationToken,
 		"DecodeAuthorizationMessage": s.decodeAuthorizationMessage,
