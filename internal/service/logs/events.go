@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/logs/pattern"
@@ -55,18 +56,61 @@ func eventKey(ec storage.Scope, group, stream string, p pos) []byte {
 	return ec.Key(group, stream, string(p[:]))
 }
 
+// appendEventKey appends to prefix (ec.Prefix(group, stream)) the position
+// component exactly as storage.Scope.Key encodes it.
+func appendEventKey(buf, prefix []byte, p pos) []byte {
+	buf = append(buf[:0], prefix...)
+	for _, c := range p {
+		if c == 0 {
+			buf = append(buf, 0x00, 0xFF)
+		} else {
+			buf = append(buf, c)
+		}
+	}
+	return append(buf, 0x00, 0x01)
+}
+
 func decodeEvent(k, v []byte) (storedEvent, bool) {
-	if len(v) < 8 || len(k) < 18 {
+	p, ok := keyPos(k)
+	if !ok || len(v) < 8 {
 		return storedEvent{}, false
 	}
-	// The position is the last component: 16 raw bytes (escaped) + 0x00 0x01.
-	_, parts, err := storage.DecodeKey(k)
-	if err != nil || len(parts) != 3 || len(parts[2]) != 16 {
-		return storedEvent{}, false
-	}
+	// v is the store's fresh copy, never modified: share it.
+	msg := unsafe.String(unsafe.SliceData(v[8:]), len(v)-8)
+	return storedEvent{ts: p.ts(), seq: p.seq(), ingest: int64(binary.BigEndian.Uint64(v[:8])), msg: msg}, true
+}
+
+// keyPos reads the position from the last component of an event key: 16
+// bytes escaped as storage.Scope writes them (0x00 as 0x00 0xFF), then the
+// terminator 0x00 0x01. Reading backwards is unambiguous because 0x00 only
+// starts a pair.
+func keyPos(k []byte) (pos, bool) {
 	var p pos
-	copy(p[:], parts[2])
-	return storedEvent{ts: p.ts(), seq: p.seq(), ingest: int64(binary.BigEndian.Uint64(v[:8])), msg: string(v[8:])}, true
+	i := len(k) - 1
+	if i < 1 || k[i] != 0x01 || k[i-1] != 0x00 {
+		return p, false
+	}
+	i -= 2
+	for j := len(p) - 1; j >= 0; j-- {
+		if i < 0 {
+			return p, false
+		}
+		if k[i] == 0xFF && i > 0 && k[i-1] == 0x00 {
+			p[j] = 0
+			i -= 2
+			continue
+		}
+		if k[i] == 0x00 {
+			return p, false
+		}
+		p[j] = k[i]
+		i--
+	}
+	// The byte before the component must end the previous one.
+	if i < 1 || k[i] != 0x01 || k[i-1] != 0x00 {
+		return p, false
+	}
+	return p, true
 }
 
 // ---- PutLogEvents ----
@@ -201,12 +245,15 @@ func (s *Service) store(account, region, group string, st *stream, evs []inEvent
 	m := st.meta
 	ec, sc := eventScope(account, region), scopeOf(account, region)
 	val := make([]byte, 0, 256)
+	prefix := ec.Prefix(group, m.Name)
+	key := make([]byte, 0, len(prefix)+40)
 	err := s.kv.Update(func(tx storage.Tx) error {
 		for _, e := range evs {
 			m.Seq++
 			val = binary.BigEndian.AppendUint64(val[:0], uint64(now))
 			val = append(val, e.msg...)
-			if err := tx.Put(eventKey(ec, group, m.Name, mkPos(e.ts, m.Seq)), val); err != nil {
+			key = appendEventKey(key, prefix, mkPos(e.ts, m.Seq))
+			if err := tx.Put(key, val); err != nil {
 				return err
 			}
 			if m.First == 0 || e.ts < m.First {

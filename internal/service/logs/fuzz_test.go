@@ -55,5 +55,18 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add([]byte("junk"), []byte{})
 	f.Fuzz(func(t *testing.T, k, v []byte) {
 		decodeEvent(k, v)
+		// Every key the scope builds decodes to its position.
+		if len(k) >= 16 {
+			var p pos
+			copy(p[:], k)
+			key := eventKey(ec, string(v), "s", p)
+			if fast := appendEventKey(nil, ec.Prefix(string(v), "s"), p); string(fast) != string(key) {
+				t.Fatalf("appendEventKey %x, Key %x", fast, key)
+			}
+			got, ok := keyPos(key)
+			if !ok || got != p {
+				t.Fatalf("position %x decoded as %x, %v", p, got, ok)
+			}
+		}
 	})
 }

@@ -132,7 +132,7 @@ func (s *Service) describeLogGroups(req *service.Request) (map[string]any, error
 	var out []any
 	next := ""
 	for _, g := range s.region(req.Account, req.Region).sortedGroups() {
-		n := g.meta.Name
+		n := g.name
 		if after != "" && n <= after {
 			continue
 		}
@@ -145,12 +145,15 @@ func (s *Service) describeLogGroups(req *service.Request) (map[string]any, error
 		if len(ids) > 0 && !ids[n] {
 			continue
 		}
+		if class != "" && g.class != class {
+			continue
+		}
 		if int64(len(out)) == limit {
 			next = base64.RawURLEncoding.EncodeToString([]byte(out[len(out)-1].(map[string]any)["logGroupName"].(string)))
 			break
 		}
 		g.mu.Lock()
-		if g.deleted || (class != "" && g.meta.Class != class) {
+		if g.deleted {
 			g.mu.Unlock()
 			continue
 		}

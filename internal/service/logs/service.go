@@ -75,6 +75,9 @@ type region struct {
 }
 
 type group struct {
+	// name and class never change after creation.
+	name, class string
+
 	mu      sync.Mutex
 	meta    groupMeta
 	streams map[string]*stream
@@ -257,7 +260,7 @@ func (s *Service) load() error {
 }
 
 func newGroup(m groupMeta) *group {
-	return &group{meta: m, streams: map[string]*stream{}, mfs: map[string]*metricFilter{}, subs: map[string]*subFilter{}}
+	return &group{name: m.Name, class: m.Class, meta: m, streams: map[string]*stream{}, mfs: map[string]*metricFilter{}, subs: map[string]*subFilter{}}
 }
 
 // region returns the state of account/region, creating it.
@@ -355,7 +358,7 @@ func (r *region) sortedGroups() []*group {
 		out = append(out, g)
 	}
 	r.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].meta.Name < out[j].meta.Name })
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
