@@ -8,7 +8,7 @@ import (
 )
 
 // ec2Options builds EC2's options from the shared parts: instances call
-// back with the root credentials, keep their directories under the data
+// back with the root credentials, or their instance profile role's, keep their directories under the data
 // directory, and learn the endpoint from the listen address until a
 // request shows it.
 func ec2Options(p *parts) ec2.Options {
@@ -17,6 +17,8 @@ func ec2Options(p *parts) ec2.Options {
 		Logger:      p.logger,
 		Metrics:     p.metrics,
 		Credentials: ec2.Credentials{AccessKeyID: p.cfg.AccessKey, SecretAccessKey: p.cfg.SecretKey},
+		// Instance profiles get their role's STS credentials.
+		Roles: newInstanceRoles(p),
 	}
 	if !p.cfg.Memory && p.cfg.DataDir != "" {
 		o.WorkDir = filepath.Join(p.cfg.DataDir, "ec2")

@@ -165,3 +165,27 @@ func tagMap(tags []tag) map[string]string {
 	}
 	return m
 }
+
+// InstanceProfileRole returns the ARN of the role in an instance profile
+// (given by ARN or name) of account; ok is false when the profile does not
+// exist or holds no role.
+func (s *Service) InstanceProfileRole(account, profile string) (roleARN string, ok bool) {
+	if strings.HasPrefix(profile, "arn:") {
+		profile = profile[strings.LastIndexByte(profile, '/')+1:]
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := s.accounts[account]
+	if st == nil {
+		return "", false
+	}
+	ip := st.Profiles[strings.ToLower(profile)]
+	if ip == nil || len(ip.Roles) == 0 {
+		return "", false
+	}
+	ro := st.Roles[ip.Roles[0]]
+	if ro == nil {
+		return "", false
+	}
+	return ro.ARN, true
+}
