@@ -42,6 +42,7 @@ func TestBoto3(t *testing.T) {
 	srv := awstest.Start(t, awstest.WithServices("sns"))
 	for _, py := range awstest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(py.Path, "-c", boto3Script, srv.URL(), "b3-"+py.Name)
 			cmd.Env = awstest.ClientEnv(t, "test", "test")
 			out, err := cmd.CombinedOutput()
@@ -78,6 +79,7 @@ func TestCLI(t *testing.T) {
 	srv := awstest.Start(t, awstest.WithServices("sns"))
 	for _, cli := range awstest.CLIs(t) {
 		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
 			run := func(args ...string) (map[string]any, string, error) {
 				cmd := exec.Command(cli.Path, append([]string{"--endpoint-url", srv.URL(), "--output", "json"}, args...)...)
 				cmd.Env = awstest.ClientEnv(t, "test", "test")

@@ -22,6 +22,7 @@ func TestCLI(t *testing.T) {
 	srv := awstest.Start(t, awstest.WithServices("sqs"))
 	for _, cli := range awstest.CLIs(t) {
 		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
 			q := "cli-" + strings.ReplaceAll(cli.Name, "cli-", "")
 			aws := func(args ...string) (map[string]any, error) {
 				out, err := runTool(t, cli.Path, append([]string{"--endpoint-url", srv.URL(), "--output", "json", "sqs"}, args...)...)
@@ -145,6 +146,7 @@ func TestBoto3(t *testing.T) {
 	srv := awstest.Start(t, awstest.WithServices("sqs"))
 	for _, py := range awstest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
+			t.Parallel()
 			out, err := runTool(t, py.Path, "-c", boto3Script, srv.URL(), "b3-"+py.Name)
 			if err != nil {
 				t.Fatalf("%v: %s", err, out)

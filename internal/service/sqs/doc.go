@@ -15,7 +15,12 @@
 // never brings back a deleted one.
 //
 // Time (delays, visibility timeouts, retention, long polling, the FIFO
-// deduplication window) comes from an injected clock.
+// deduplication window) comes from an injected clock. Background work runs
+// in controller loops on that clock: a sweep every second (retention
+// expiry, dead-letter moves of messages whose visibility timeout ended
+// after their last allowed receive, message move task steps) and, with a
+// metrics publisher, the AWS/SQS metrics once a minute. Requests only bump
+// per-queue counters under the queue lock they already hold.
 //
 // # Fidelity
 //
@@ -35,14 +40,23 @@
 // content-based, 5 minutes, queue or message-group scope), message groups
 // delivered in order with one group in flight at a time, sequence numbers;
 // dead-letter queues (RedrivePolicy maxReceiveCount, RedriveAllowPolicy,
-// DeadLetterQueueSourceArn) and message move tasks.
+// DeadLetterQueueSourceArn) and message move tasks running in the
+// background at MaxNumberOfMessagesPerSecond (RUNNING, then COMPLETED,
+// CANCELLING/CANCELLED or FAILED). Metrics in AWS/SQS per QueueName, once a
+// minute: ApproximateNumberOfMessagesVisible, ...NotVisible, ...Delayed,
+// ApproximateAgeOfOldestMessage, NumberOfMessagesSent, ...Received,
+// ...Deleted, NumberOfEmptyReceives and SentMessageSize (a statistic set).
 //
 // Deviations:
-//   - Retention expiry and dead-letter moves happen when the queue is next
-//     touched (receive, attribute read), not in the background.
-//   - Message move tasks run to completion when started, ignoring
-//     MaxNumberOfMessagesPerSecond, and move messages not in flight; tasks
-//     are not persisted across restarts.
+//   - Retention expiry and dead-letter moves happen within a second of
+//     being due (on the sweep), or sooner when the queue is touched.
+//   - Message move tasks move the messages that were in the source when the
+//     task started and are not in flight; without a rate they move up to
+//     1000 messages a step; tasks are not persisted across restarts.
+//   - Metrics are published for queues that hold messages or saw activity
+//     in the last six hours; NumberOfMessagesDeleted counts every accepted
+//     receipt handle, stale or not; ApproximateAgeOfOldestMessage counts
+//     from the original send time, also in dead-letter queues.
 //   - The FIFO deduplication window is rebuilt on restart only from messages
 //     still in the queue; ReceiveRequestAttemptId is accepted and ignored;
 //     FIFO high-throughput settings are stored but do not change behaviour.

@@ -158,7 +158,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		if got := e.receive(t, src, 1); len(got) != 1 {
 			t.Fatalf("receive %d: none", i+1)
 		}
-		e.clock.Advance(10 * time.Second)
+		e.advance(t, 10*time.Second)
 	}
 	if got := e.receive(t, src, 1); len(got) != 0 {
 		t.Fatalf("received a third time")
@@ -178,8 +178,12 @@ func TestDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = task
-	tasks, err := c.ListMessageMoveTasks(ctx, &awssqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqArn)})
-	if err != nil || len(tasks.Results) != 1 || *tasks.Results[0].Status != "COMPLETED" || tasks.Results[0].ApproximateNumberOfMessagesMoved != 1 {
+	var tasks *awssqs.ListMessageMoveTasksOutput
+	eventually(t, "move task completed", func() bool {
+		tasks, err = c.ListMessageMoveTasks(ctx, &awssqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqArn)})
+		return err == nil && len(tasks.Results) == 1 && *tasks.Results[0].Status == "COMPLETED"
+	})
+	if tasks.Results[0].ApproximateNumberOfMessagesMoved != 1 {
 		t.Errorf("tasks %+v %v", tasks, err)
 	}
 	got = e.receive(t, src, 1)

@@ -17,6 +17,7 @@ import (
 	"github.com/overcast-dev/overcast/internal/protocol/sigv4"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/sqs"
+	"github.com/overcast-dev/overcast/internal/storage"
 	"github.com/overcast-dev/overcast/internal/storage/memory"
 )
 
@@ -39,6 +40,7 @@ func (testAuth) Account(string) string                           { return gatewa
 // fakeEnv is SQS alone behind a gateway, driven by a fake clock.
 type fakeEnv struct {
 	svc    *sqs.Service
+	kv     storage.KV
 	clock  *clock.Fake
 	client *awssqs.Client
 	url    string
@@ -47,7 +49,8 @@ type fakeEnv struct {
 func startFake(t *testing.T) *fakeEnv {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	svc := sqs.New(memory.New(), sqs.WithClock(clk))
+	kv := memory.New()
+	svc := sqs.New(kv, sqs.WithClock(clk))
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func startFake(t *testing.T) *fakeEnv {
 		svc.Stop(ctx)
 		hs.Close()
 	})
-	return &fakeEnv{svc: svc, clock: clk, client: awssqs.NewFromConfig(testConfig(hs.URL)), url: hs.URL}
+	return &fakeEnv{svc: svc, kv: kv, clock: clk, client: awssqs.NewFromConfig(testConfig(hs.URL)), url: hs.URL}
 }
 
 func mustCreate(t *testing.T, c *awssqs.Client, name string, attrs map[string]string) string {
@@ -99,3 +102,13 @@ func testConfig(endpoint string) aws.Config {
 // sweepLoops is how many timers SQS's own controllers hold on the fake
 // clock while parked (the sweep; metrics are off without a publisher).
 const sweepLoops = 1
+
+// advance steps the clock and waits until the sweep controller has finished
+// any run the step started.
+func (e *fakeEnv) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	e.clock.Advance(d)
+	if err := e.clock.BlockUntil(ctx, sweepLoops); err != nil {
+		t.Fatal(err)
+	}
+}
