@@ -12,9 +12,14 @@
 // use the IAM prefix of the service (the SigV4 signing name, with AWS's
 // exceptions: monitoring is cloudwatch) and the operation name, with the
 // documented exceptions of S3 (ListObjectsV2 is s3:ListBucket, HeadObject
-// is s3:GetObject, ...), SQS and DynamoDB batch operations. Resources are
-// resolved per service from the request (see resources.go); anything else
-// is "*". Condition keys: aws:SourceIp, aws:CurrentTime, aws:EpochTime,
+// is s3:GetObject, GetObject with a VersionId is s3:GetObjectVersion, ...),
+// SQS and SNS batch operations and Lambda (Invoke is lambda:InvokeFunction);
+// DynamoDB transactions are authorized item by item (dynamodb:PutItem, ...)
+// and PartiQL statements by their verb (dynamodb:PartiQLSelect, ...) on the
+// table they name. Resources are resolved per service from the request
+// (see resources.go); anything else is "*". A test checks every routed
+// operation of every implemented service against the IAM Service
+// Authorization Reference (testdata/iam-actions.json). Condition keys: aws:SourceIp, aws:CurrentTime, aws:EpochTime,
 // aws:SecureTransport, aws:RequestedRegion, aws:UserAgent,
 // aws:RequestTag/*, aws:TagKeys, principal keys (package policy), and
 // sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity,
@@ -30,7 +35,11 @@
 // service principals (sns.amazonaws.com, ...) with aws:SourceArn and
 // aws:SourceAccount against the resource's policy alone.
 //
-// Deviations: aws:ResourceTag/* is only known where a service registers a
+// Deviations: EC2, Elastic Load Balancing, Auto Scaling and CloudWatch
+// actions are authorized on "*" (their resource ARNs are not resolved), as
+// are the few operations whose input names an opaque handle
+// (dynamodb:GetRecords, iam:GetAccessKeyLastUsed, logs:GetQueryResults,
+// sqs:CancelMessageMoveTask); aws:ResourceTag/* is only known where a service registers a
 // resource look-up; operations AWS authorizes against several actions
 // (CopyObject's source read) check only the main one; Organizations SCPs
 // are not modelled; service-to-service deliveries inside Overcast (SNS to
