@@ -1,7 +1,6 @@
 package elb
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -148,9 +147,10 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 	}
 
 	timeout := time.Duration(g.up.timeout.Load())
+	dst := w.Header()
 	var (
 		uc   *upConn
-		resp *http.Response
+		resp upResponse
 		err  error
 	)
 	for attempt := 0; ; attempt++ {
@@ -159,10 +159,10 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 		}
 		if err = uc.writeRequest(r, h, uri); err == nil {
 			uc.armRead(start, timeout)
-			resp, err = readResponse(uc.br, r)
-			if err == nil {
+			if resp, err = readHead(uc.br, r.Method, dst); err == nil {
 				break
 			}
+			clear(dst)
 		}
 		// A kept-alive connection the target closed meanwhile fails before
 		// any answer: an idempotent request without a body goes again on a
@@ -187,40 +187,23 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 		l.fail(w, status)
 		return
 	}
-	g.m.observe(resp.StatusCode, time.Since(start))
-	dst := w.Header()
-	stripHop(resp.Header)
-	for k, vv := range resp.Header {
-		dst[k] = vv
-	}
+	g.m.observe(resp.status, time.Since(start))
 	if stickyDur > 0 && cookie(r, "AWSALB") != t.cookie {
 		setSticky(dst, "AWSALB", t.cookie, time.Duration(stickyDur))
 	}
 	if act.sticky {
 		setSticky(dst, "AWSALBTG", g.dim, act.stickyDur)
 	}
-	w.WriteHeader(resp.StatusCode)
-	n, complete := copyBody(w, resp.Body, resp.ContentLength < 0, uc, timeout)
+	w.WriteHeader(resp.status)
+	n, complete := copyBody(w, uc.body(resp), resp.length < 0, uc, timeout)
 	l.lb.m.bytes.Add(n)
-	if complete && !resp.Close {
+	if complete && resp.chunked {
+		complete = skipTrailer(uc.br) == nil
+	}
+	if complete && !resp.close {
 		g.up.put(uc, time.Now())
 	} else {
 		uc.close()
-	}
-}
-
-// readResponse reads the target's response head, passing over 1xx
-// informational responses (the client's 100-continue was answered by the
-// server already).
-func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
-	for {
-		resp, err := http.ReadResponse(br, r)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-			return resp, nil
-		}
 	}
 }
 

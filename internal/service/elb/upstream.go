@@ -53,6 +53,7 @@ type upConn struct {
 	reused   bool
 	idleAt   time.Time
 	deadline time.Time // the read deadline currently set
+	lr       io.LimitedReader
 }
 
 func newUpstream() *upstream { return &upstream{idle: map[string][]*upConn{}} }
