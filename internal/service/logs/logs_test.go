@@ -420,3 +420,61 @@ func TestFilterLogEvents(t *testing.T) {
 		t.Errorf("%d pages", pages)
 	}
 }
+
+// TestConcurrentPuts writes from many goroutines into a few streams and
+// checks that every acknowledged event is stored once, in time order.
+func TestConcurrentPuts(t *testing.T) {
+	e := start(t, opts{})
+	c := e.client
+	setup(t, c, "g", "s0", "s1", "s2", "s3")
+	base := time.Now().Add(-time.Hour)
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func(w int) {
+			for i := 0; i < 25; i++ {
+				evs := make([]types.InputLogEvent, 10)
+				for j := range evs {
+					evs[j] = types.InputLogEvent{Timestamp: ms(base.Add(time.Duration(i*10+j) * time.Millisecond)), Message: aws.String(fmt.Sprintf("w%d-%d-%d", w, i, j))}
+				}
+				if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"),
+					LogStreamName: aws.String(fmt.Sprintf("s%d", w%4)), LogEvents: evs}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), Limit: aws.Int32(500)})
+	var last int64
+	for p.HasMorePages() {
+		pg, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range pg.Events {
+			if seen[*ev.Message] {
+				t.Fatalf("%s twice", *ev.Message)
+			}
+			if *ev.Timestamp < last {
+				t.Fatalf("out of order at %s", *ev.Message)
+			}
+			seen[*ev.Message], last = true, *ev.Timestamp
+		}
+	}
+	if len(seen) != 2000 {
+		t.Errorf("%d events, want 2000", len(seen))
+	}
+	st, _ := c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g")})
+	for _, s := range st.LogStreams {
+		if *s.StoredBytes == 0 || *s.FirstEventTimestamp != base.UnixMilli() {
+			t.Errorf("stream %s: %+v", *s.LogStreamName, s)
+		}
+	}
+}
