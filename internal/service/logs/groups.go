@@ -73,6 +73,9 @@ func (s *Service) createLogGroup(req *service.Request) (map[string]any, error) {
 	if err := validGroupName("logGroupName", name); err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(name, "aws/") {
+		return nil, invalidParam("Log group names starting with 'aws/' are reserved for AWS.")
+	}
 	class := service.Str(req.Input, "logGroupClass")
 	switch class {
 	case "":
@@ -126,6 +129,9 @@ func (s *Service) describeLogGroups(req *service.Request) (map[string]any, error
 		after = string(b)
 	}
 	ids := map[string]bool{}
+	if _, ok := req.Input["logGroupIdentifiers"]; ok && (prefix != "" || pat != "") {
+		return nil, invalidParam("logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern.")
+	}
 	for _, id := range service.Strings(req.Input, "logGroupIdentifiers") {
 		ids[groupNameOf(id)] = true
 	}

@@ -2,6 +2,8 @@ package logs_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,26 @@ func TestGroups(t *testing.T) {
 	wantErr(t, err, "ResourceAlreadyExistsException", "The specified log group already exists")
 	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("bad name")})
 	wantErr(t, err, "InvalidParameterException", "")
+	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("aws/mine")})
+	wantErr(t, err, "InvalidParameterException", "")
+	// The SDK validates required members itself; a raw request does not.
+	hreq, _ := http.NewRequest("POST", e.url, strings.NewReader(`{}`))
+	hreq.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	hreq.Header.Set("X-Amz-Target", "Logs_20140328.CreateLogGroup")
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "InvalidParameterException") ||
+		!strings.Contains(string(body), "Value null at 'logGroupName'") {
+		t.Errorf("missing name: %d %s", resp.StatusCode, body)
+	}
+	ids, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupIdentifiers: []string{"arn:aws:logs:us-east-1:000000000000:log-group:/other:*", "/app/web"}})
+	if err != nil || len(ids.LogGroups) != 2 || *ids.LogGroups[0].LogGroupName != "/app/web" {
+		t.Errorf("by identifiers: %+v %v", ids, err)
+	}
 
 	out, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/")})
 	if err != nil {
