@@ -30,15 +30,41 @@
 // (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) with a key made at
 // start; its self-signed certificate is served at SigningCertURL.
 //
+// HTTP/S deliveries follow the effective delivery policy (the
+// subscription's healthyRetryPolicy, or the topic's
+// http.defaultHealthyRetryPolicy when it sets disableSubscriptionOverrides
+// or the subscription has none, or SNS's default of three retries 20 s
+// apart): numRetries, the no-delay, minimum-delay, backoff and
+// maximum-delay phases, minDelayTarget/maxDelayTarget and backoffFunction,
+// all timed on the injected clock. 2xx is delivered; 5xx, 429 and
+// connection errors are retried; other statuses fail at once. Lambda
+// subscriptions are delivered through FunctionInvoker (SetFunctionInvoker)
+// with the event AWS sends ({"Records":[{"EventSource":"aws:sns",...,
+// "Sns":{...}}]}). A delivery that fails for good goes to the
+// subscription's RedrivePolicy deadLetterTargetArn with the message as it
+// would have been delivered and ErrorCode, ErrorMessage, RequestID and
+// TopicArn message attributes. The AWS/SNS metrics NumberOfMessagesPublished,
+// NumberOfNotificationsDelivered, NumberOfNotificationsFailed,
+// NumberOfNotificationsFilteredOut and PublishSize (per TopicName) go to
+// the metrics publisher once a minute, from a controller.
+//
 // Deviations:
 //   - The signing key and certificate are new on every start and are not
 //     issued by Amazon: verifiers that pin the certificate's host or chain to
 //     amazonaws.com reject them.
-//   - HTTP deliveries are retried three times, one, two and three seconds
-//     apart, whatever the delivery policy; failed deliveries are logged, not
-//     sent to a subscription dead-letter queue.
-//   - Email, email-json, SMS, Lambda, Firehose and mobile push deliveries are
-//     recorded (see Service.Deliveries), not sent.
+//   - The backoff phase's curves are Overcast's own (linear x, arithmetic
+//     x², geometric x³, exponential 2^(10x) between the two targets);
+//     sicklyRetryPolicy and throttlePolicy are stored, not applied; retries
+//     in progress are lost on restart.
+//   - Lambda deliveries are retried three times at once and twice a second
+//     apart (AWS keeps trying for days); SQS deliveries are not retried
+//     (a missing queue is a client error for AWS too).
+//   - Delivery status logging attributes (<Protocol>SuccessFeedbackRoleArn,
+//     ...FailureFeedbackRoleArn, ...SuccessFeedbackSampleRate) are stored
+//     and returned; no delivery status logs are written.
+//   - Without a FunctionInvoker, and for email, email-json, SMS, Firehose
+//     and mobile push, deliveries are recorded (see Service.Deliveries),
+//     not sent, and count as delivered.
 //   - Platform applications, SMS sandbox and opt-out operations, and
 //     AddPermission/RemovePermission answer NotImplemented.
 //   - FIFO deduplication state is not kept across restarts.

@@ -327,32 +327,43 @@ func (s *Service) PublishToTopic(ctx context.Context, topicARN, subject, message
 	return p.id, nil
 }
 
-// matches applies sub's filter policy to p.
-func (sub *subscription) matches(p *prepared) bool {
+// matches applies sub's filter policy to p; unconfirmed subscriptions get
+// nothing (and are not counted as filtered out).
+func (sub *subscription) matches(p *prepared) (confirmed, match bool) {
 	sub.mu.Lock()
 	f, scope, ok := sub.filter, sub.scope_, sub.rec.Confirmed
 	sub.mu.Unlock()
 	if !ok {
-		return false
+		return false, false
 	}
 	if f == nil {
-		return true
+		return true, true
 	}
 	if scope == scopeBody {
 		var body map[string]any
 		dec := json.NewDecoder(strings.NewReader(p.messageFor(sub.rec.Protocol)))
 		dec.UseNumber()
 		if dec.Decode(&body) != nil {
-			return false
+			return true, false
 		}
-		return f.matchBody(body)
+		return true, f.matchBody(body)
 	}
-	return f.matchAttributes(p.attrs)
+	return true, f.matchAttributes(p.attrs)
+}
+
+// size is what PublishSize measures: the message and its attributes.
+func (p *prepared) size() int {
+	n := len(p.message)
+	for k, a := range p.attrs {
+		n += len(k) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+	}
+	return n
 }
 
 // fanOut delivers p to every matching subscription of t: queues at once,
-// HTTP endpoints in the background.
+// HTTP endpoints and functions in the background.
 func (s *Service) fanOut(t *topic, p *prepared) {
+	t.stats.addPublished(p.size())
 	now := s.clock.Now()
 	s.mu.RLock()
 	var targets []*subscription
@@ -364,7 +375,12 @@ func (s *Service) fanOut(t *topic, p *prepared) {
 	s.mu.RUnlock()
 	sort.Slice(targets, func(i, j int) bool { return targets[i].rec.Arn < targets[j].rec.Arn })
 	for _, sub := range targets {
-		if !sub.matches(p) {
+		confirmed, match := sub.matches(p)
+		if !confirmed {
+			continue
+		}
+		if !match {
+			t.stats.filtered.Add(1)
 			continue
 		}
 		sub.mu.Lock()
@@ -378,24 +394,39 @@ func (s *Service) fanOut(t *topic, p *prepared) {
 				body, attrs = s.envelope(t, sub, p, msg, now), nil
 			}
 			if s.queues == nil {
-				s.logger.Warn("sns: no SQS to deliver to", "subscription", sub.rec.Arn)
+				s.failed(t, sub, p, body, attrs, errParam("SQS is not running"))
 				continue
 			}
 			if err := s.queues.SendToQueue(context.Background(), sub.rec.Endpoint, body, attrs, p.groupID, p.dedupID); err != nil {
-				s.logger.Warn("sns: deliver to queue", "subscription", sub.rec.Arn, "err", err)
+				s.failed(t, sub, p, body, attrs, err)
+				continue
 			}
+			t.stats.delivered.Add(1)
 		case "http", "https":
-			body := msg
+			body, attrs := msg, p.attrs
 			if !raw {
-				body = s.envelope(t, sub, p, msg, now)
+				body, attrs = s.envelope(t, sub, p, msg, now), nil
 			}
-			s.postAsync(sub, "Notification", p.id, t.rec.Arn, body, raw)
-		case "email", "email-json", "sms", "lambda", "firehose", "application":
+			s.postAsync(t, sub, "Notification", p.id, body, raw, func(err error) {
+				if err != nil {
+					s.failed(t, sub, p, body, attrs, err)
+					return
+				}
+				t.stats.delivered.Add(1)
+			})
+		case "lambda":
+			if s.deliverLambda(t, sub, p, msg, now) {
+				continue
+			}
+			s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: string(s.lambdaEvent(t, sub, p, msg, now)), Time: now})
+			t.stats.delivered.Add(1)
+		case "email", "email-json", "sms", "firehose", "application":
 			body := msg
-			if sub.rec.Protocol == "email-json" || sub.rec.Protocol == "lambda" {
+			if sub.rec.Protocol == "email-json" {
 				body = s.envelope(t, sub, p, msg, now)
 			}
 			s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: body, Time: now})
+			t.stats.delivered.Add(1)
 		}
 	}
 }
@@ -553,56 +584,24 @@ func (s *Service) sendConfirmation(r *service.Request, sub *subscription) {
 	b.WriteString("\n}")
 	switch sub.rec.Protocol {
 	case "http", "https":
-		s.postAsync(sub, "SubscriptionConfirmation", id, t.rec.Arn, b.String(), false)
+		s.postAsync(t, sub, "SubscriptionConfirmation", id, b.String(), false, nil)
 	default:
 		s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: b.String(), Time: s.clock.Now()})
 	}
 }
 
 // postAsync POSTs a message to an HTTP(S) subscription in the background,
-// retrying three times.
-func (s *Service) postAsync(sub *subscription, msgType, id, topicArn, body string, raw bool) {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for attempt := 0; attempt < 4; attempt++ {
-			if attempt > 0 {
-				t := s.clock.NewTimer(time.Duration(attempt) * time.Second)
-				select {
-				case <-t.C():
-				case <-s.done:
-					t.Stop()
-					return
-				}
-			}
-			req, err := http.NewRequest(http.MethodPost, sub.rec.Endpoint, strings.NewReader(body))
-			if err != nil {
-				return
-			}
-			req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
-			req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
-			req.Header.Set("x-amz-sns-message-type", msgType)
-			req.Header.Set("x-amz-sns-message-id", id)
-			req.Header.Set("x-amz-sns-topic-arn", topicArn)
-			if msgType == "Notification" {
-				req.Header.Set("x-amz-sns-subscription-arn", sub.rec.Arn)
-			}
-			if raw {
-				req.Header.Set("x-amz-sns-rawdelivery", "true")
-			}
-			resp, err := s.client.Do(req)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-					return
-				}
-			}
+// retrying by the effective delivery policy on the service clock; done (if
+// set) gets the outcome.
+func (s *Service) postAsync(t *topic, sub *subscription, msgType, id, body string, raw bool, done func(error)) {
+	policy := s.effectivePolicy(t, sub)
+	s.retry(policy, func() (bool, error) {
+		return s.postHTTP(sub, msgType, id, t.rec.Arn, body, raw)
+	}, func(err error) {
+		if done != nil {
+			done(err)
+		} else if err != nil {
+			s.logger.Warn("sns: HTTP delivery failed", "subscription", sub.rec.Arn, "err", err)
 		}
-		s.logger.Warn("sns: HTTP delivery failed", "subscription", sub.rec.Arn)
-	}()
+	})
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/clock"
+	"github.com/overcast-dev/overcast/internal/controller"
+	"github.com/overcast-dev/overcast/internal/metrics"
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/storage"
 )
@@ -38,6 +40,10 @@ type Service struct {
 	logger *slog.Logger
 	queues QueueSender
 	client *http.Client
+
+	invoker atomic.Pointer[invokerBox]
+	metrics metrics.Publisher
+	mgr     *controller.Manager
 
 	mu     sync.RWMutex
 	topics map[string]*topic        // by ARN
@@ -76,6 +82,10 @@ func WithClock(c clock.Clock) Option { return func(s *Service) { s.clock = c } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
 
+// WithMetrics sets where the AWS/SNS metrics go (default metrics.Discard);
+// a controller publishes them once a minute.
+func WithMetrics(p metrics.Publisher) Option { return func(s *Service) { s.metrics = p } }
+
 // WithHTTPClient sets the client for http/https subscriptions.
 func WithHTTPClient(c *http.Client) Option { return func(s *Service) { s.client = c } }
 
@@ -84,7 +94,7 @@ func WithHTTPClient(c *http.Client) Option { return func(s *Service) { s.client 
 func New(kv storage.KV, queues QueueSender, opts ...Option) *Service {
 	s := &Service{
 		kv: kv, queues: queues, clock: clock.Real(),
-		logger: slog.New(slog.DiscardHandler),
+		logger: slog.New(slog.DiscardHandler), metrics: metrics.Discard{},
 		client: &http.Client{Timeout: 15 * time.Second},
 		topics: map[string]*topic{}, subs: map[string]*subscription{},
 		done: make(chan struct{}),
@@ -132,7 +142,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	start, end := storage.ServiceRange("sns")
-	return s.kv.View(func(tx storage.Tx) error {
+	err := s.kv.View(func(tx storage.Tx) error {
 		return tx.Scan(start, end, func(k, v []byte) bool {
 			_, parts, err := storage.DecodeKey(k)
 			if err != nil || len(parts) != 2 {
@@ -153,11 +163,22 @@ func (s *Service) Start(ctx context.Context) error {
 			return true
 		})
 	})
+	if err != nil {
+		return err
+	}
+	s.mgr = controller.NewManager(s.clock, s.logger)
+	if _, discard := s.metrics.(metrics.Discard); !discard {
+		return s.mgr.Start(controller.Loop{Name: "sns-metrics", Interval: metricsInterval, Reconcile: s.flushMetrics})
+	}
+	return nil
 }
 
-// Stop joins deliveries in progress.
+// Stop stops the metrics controller and joins deliveries in progress.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.done) })
+	if s.mgr != nil {
+		s.mgr.Stop()
+	}
 	c := make(chan struct{})
 	go func() { s.wg.Wait(); close(c) }()
 	select {

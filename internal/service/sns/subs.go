@@ -96,6 +96,16 @@ func validateSubAttrs(protocol string, cur, in map[string]string) (map[string]st
 			if v != "" && !json.Valid([]byte(v)) {
 				return nil, errParamf("Invalid parameter: %s: failed to parse JSON", k)
 			}
+			switch k {
+			case "DeliveryPolicy":
+				if err := validateDeliveryPolicy(v, false); err != nil {
+					return nil, err
+				}
+			case "RedrivePolicy":
+				if err := validateRedrivePolicy(v); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if v == "" {
 			delete(out, k)
@@ -340,7 +350,16 @@ func (s *Service) getSubscriptionAttributes(r *service.Request) (map[string]any,
 		"SubscriptionPrincipal":        "arn:aws:iam::" + sub.rec.Owner + ":root",
 	}
 	if sub.rec.Protocol == "http" || sub.rec.Protocol == "https" {
-		out["EffectiveDeliveryPolicy"] = `{"healthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"sicklyRetryPolicy":null,"throttlePolicy":null,"guaranteed":false}`
+		s.mu.RLock()
+		t := s.topics[sub.rec.TopicArn]
+		s.mu.RUnlock()
+		p := defaultHTTPPolicy
+		if t != nil {
+			sub.mu.Unlock()
+			p = s.effectivePolicy(t, sub)
+			sub.mu.Lock()
+		}
+		out["EffectiveDeliveryPolicy"] = effectivePolicyJSON(p)
 	}
 	for k, v := range sub.rec.Attrs {
 		out[k] = v

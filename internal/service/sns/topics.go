@@ -28,6 +28,7 @@ type topic struct {
 	rec topicRecord
 	// dedup for FIFO topics: deduplication id -> message id.
 	dedup map[string]dedupEntry
+	stats topicStats
 }
 
 type dedupEntry struct {
@@ -89,6 +90,11 @@ func validateTopicAttr(name, v string, fifo, create bool) (string, error) {
 		}
 		if v != "" && !json.Valid([]byte(v)) {
 			return "", errParamf("Invalid parameter: %s", name)
+		}
+		if name == "DeliveryPolicy" {
+			if err := validateDeliveryPolicy(v, true); err != nil {
+				return "", err
+			}
 		}
 	case "FifoThroughputScope":
 		if !fifo || (v != "Topic" && v != "MessageGroup") {
