@@ -51,7 +51,7 @@ func modules() []module {
 			if p.sqs != nil {
 				queues = p.sqs
 			}
-			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger))
+			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger), sns.WithMetrics(p.metrics))
 			return p.sns
 		}},
 		{name: "dynamodb", build: func(p *parts) service.Service {
