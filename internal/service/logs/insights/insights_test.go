@@ -107,3 +107,26 @@ func FuzzParse(f *testing.F) {
 		q.Run(records(7, time.Unix(0, 0)), 5)
 	})
 }
+
+func TestLambdaFields(t *testing.T) {
+	recs := []Record{
+		NewRecord(1, 1, "START RequestId: r1 Version: $LATEST", "s", "/aws/lambda/f"),
+		NewRecord(2, 2, "REPORT RequestId: r1\tDuration: 89.34 ms\tBilled Duration: 90 ms\tMemory Size: 128 MB\tMax Memory Used: 111 MB\t", "s", "/aws/lambda/f"),
+		NewRecord(3, 3, "REPORT RequestId: r2\tDuration: 10.66 ms\tBilled Duration: 11 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\tInit Duration: 200.5 ms\t", "s", "/aws/lambda/f"),
+	}
+	q, err := Parse(`filter @type = "REPORT" | stats avg(@duration), max(@maxMemoryUsed), count(@initDuration)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	res := q.Run(func() (Record, bool) {
+		if i == len(recs) {
+			return nil, false
+		}
+		i++
+		return recs[i-1], true
+	}, 10)
+	if got := render(res); got != "avg(@duration)=50 max(@maxMemoryUsed)=111 count(@initDuration)=1" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,8 +36,40 @@ func NewRecord(ts, ingest int64, message, stream, group string) Record {
 		if json.Unmarshal([]byte(message), &doc) == nil {
 			flatten(r, "", doc, 0)
 		}
+	} else if strings.HasPrefix(message, "REPORT RequestId: ") || strings.HasPrefix(message, "START RequestId: ") ||
+		strings.HasPrefix(message, "END RequestId: ") {
+		lambdaFields(r, message)
 	}
 	return r
+}
+
+// lambdaReport maps the fields of Lambda's REPORT line to the fields Logs
+// Insights discovers in Lambda log groups.
+var lambdaReport = []struct{ label, field string }{
+	{"Duration: ", "@duration"}, {"Billed Duration: ", "@billedDuration"}, {"Memory Size: ", "@memorySize"},
+	{"Max Memory Used: ", "@maxMemoryUsed"}, {"Init Duration: ", "@initDuration"},
+}
+
+func lambdaFields(r Record, msg string) {
+	typ, rest, _ := strings.Cut(msg, " RequestId: ")
+	r["@type"] = typ
+	id := rest
+	if i := strings.IndexAny(rest, " \t"); i >= 0 {
+		id, rest = rest[:i], rest[i:]
+	}
+	r["@requestId"] = id
+	if typ != "REPORT" {
+		return
+	}
+	for _, part := range strings.Split(rest, "\t") {
+		part = strings.TrimSpace(part)
+		for _, f := range lambdaReport {
+			if v, ok := strings.CutPrefix(part, f.label); ok {
+				num, _, _ := strings.Cut(v, " ")
+				r[f.field] = num
+			}
+		}
+	}
 }
 
 func flatten(r Record, prefix string, v any, depth int) {
