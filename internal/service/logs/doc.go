@@ -61,7 +61,9 @@
 //     and/or/not, ispresent, isempty), stats (count, count_distinct, sum,
 //     avg, min, max by fields and bin(period)), sort, limit and parse (glob
 //     and named-group regex). JSON messages are flattened into dotted
-//     fields. Queries run synchronously in StartQuery over at most 1,000,000
+//     fields; Lambda START/END/REPORT lines give @type, @requestId,
+//     @duration, @billedDuration, @memorySize, @maxMemoryUsed and
+//     @initDuration. Queries run synchronously in StartQuery over at most 1,000,000
 //     events and are kept in memory (the last 1,000); GetQueryResults answers
 //     Complete at once; StopQuery on a finished query answers success=false.
 //     Results without sort come newest first; stats rows are ordered by
