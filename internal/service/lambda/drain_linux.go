@@ -1,7 +1,10 @@
 package lambda
 
 import (
+	"bytes"
+	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -53,4 +56,39 @@ func (o outputPipe) close() {
 	if o.ok {
 		syscall.Close(o.fd)
 	}
+}
+
+// peakRSS reads VmHWM, the peak resident set size of the process, from
+// /proc/<pid>/status, opened once per environment (f) and re-read in
+// place: one pread per invocation instead of a scan of /proc.
+func peakRSS(f *os.File, buf []byte) (int64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	n, err := f.ReadAt(buf, 0)
+	if n == 0 && err != nil {
+		return 0, false
+	}
+	b := buf[:n]
+	i := bytes.Index(b, []byte("VmHWM:"))
+	if i < 0 {
+		return 0, false
+	}
+	b = b[i+len("VmHWM:"):]
+	if j := bytes.IndexByte(b, '\n'); j >= 0 {
+		b = b[:j]
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(b)), "kB")), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return kb << 10, true
+}
+
+func openStatus(pid int) *os.File {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return nil
+	}
+	return f
 }

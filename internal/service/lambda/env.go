@@ -57,6 +57,8 @@ type environment struct {
 	api    *runtimeapi.Server
 	p      *proc.Process
 	pipe   outputPipe // the output pipe, to wait for unread output
+	status *os.File   // /proc/<pid>/status, for the peak RSS
+	stbuf  []byte
 	tmp    string
 
 	started time.Time // wall clock, for Init Duration
@@ -270,6 +272,7 @@ func (s *Service) startEnv(f *function, v *version, arn string) (*environment, e
 	}
 	e.p = p
 	e.pipe = openOutputPipe(p.Status().PID)
+	e.status = openStatus(p.Status().PID)
 	s.pool.started(e)
 	return e, nil
 }
@@ -282,6 +285,9 @@ func (e *environment) close() {
 		e.p.Stop(ctx)
 		cancel()
 		e.pipe.close()
+		if e.status != nil {
+			e.status.Close()
+		}
 		e.flushLogs(nil, true)
 		os.RemoveAll(e.tmp)
 		e.s.pool.closed(e)
@@ -375,7 +381,14 @@ func initFailure(r runtimeapi.Result) *invokeError {
 // memoryUsed samples the process group's resident memory and returns the
 // maximum seen, in MB.
 func (e *environment) memoryUsed() int64 {
-	if st, err := e.p.Stats(); err == nil && st.RSS > e.maxRSS {
+	if e.status != nil {
+		if e.stbuf == nil {
+			e.stbuf = make([]byte, 4096)
+		}
+		if rss, ok := peakRSS(e.status, e.stbuf); ok && rss > e.maxRSS {
+			e.maxRSS = rss
+		}
+	} else if st, err := e.p.Stats(); err == nil && st.RSS > e.maxRSS {
 		e.maxRSS = st.RSS
 	}
 	return int64(math.Ceil(float64(e.maxRSS) / (1 << 20)))
