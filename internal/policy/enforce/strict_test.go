@@ -377,7 +377,6 @@ func TestStrictBoto3AndCLI(t *testing.T) {
 			}
 			calls := []cliCall{
 				{[]string{"s3api", "get-object", "--bucket", "bkt", "--key", "public/a.txt", dst}, "", `"ContentLength": 5`},
-				{[]string{"sts", "get-caller-identity"}, "", f.userARN},
 				{[]string{"s3api", "get-object", "--bucket", "bkt", "--key", "private/b.txt", dst + "2"}, "get_private", ""},
 				{[]string{"sqs", "send-message", "--queue-url", f.queueURL, "--message-body", "m"}, "sqs_send", ""},
 				{[]string{"sts", "assume-role", "--role-arn", "arn:aws:iam::000000000000:role/admin", "--role-session-name", "sess"}, "sts_assume", ""},
@@ -400,6 +399,11 @@ func TestStrictBoto3AndCLI(t *testing.T) {
 						t.Errorf("%v: %v %s", call.args, err, out)
 					}
 				}()
+			}
+			if c.Name != "cli-path" {
+				// One CLI is enough to show the simulator's answer.
+				wg.Wait()
+				return
 			}
 			wg.Add(1)
 			go func() {
