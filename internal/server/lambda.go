@@ -23,7 +23,8 @@ import (
 // (event-source mappings and destinations), SNS (destinations), CloudWatch
 // metrics and Logs (function logs), S3 (code packages) and DynamoDB Streams
 // (event-source mappings); and connects the services that invoke functions
-// (S3 notifications, Logs subscription filters) to it. Services built
+// (S3 notifications, SNS subscriptions, CloudWatch alarm actions, Logs
+// subscription filters) to it. Services built
 // after Lambda, or not running, are looked up when used.
 func newLambda(p *parts) service.Service {
 	opts := []lambda.Option{
@@ -51,6 +52,9 @@ func newLambda(p *parts) service.Service {
 	}
 	if p.cloudwatch != nil {
 		p.cloudwatch.SetFunctionInvoker(asyncInvoker{p})
+	}
+	if p.sns != nil {
+		p.sns.SetFunctionInvoker(asyncInvoker{p})
 	}
 	return p.lambda
 }

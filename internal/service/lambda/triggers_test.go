@@ -19,6 +19,8 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/overcast-dev/overcast/internal/awstest"
@@ -65,7 +67,7 @@ func logMessages(t *testing.T, l *cloudwatchlogs.Client, fn string) []string {
 // notifications and Logs subscription filters invoke functions with the
 // events AWS sends.
 func TestTriggers(t *testing.T) {
-	srv := awstest.Start(t, awstest.WithServices("lambda", "logs", "s3", "dynamodb"))
+	srv := awstest.Start(t, awstest.WithServices("lambda", "logs", "s3", "dynamodb", "sns"))
 	ctx := context.Background()
 	c := awslambda.NewFromConfig(srv.Config)
 	logs := cloudwatchlogs.NewFromConfig(srv.Config)
@@ -273,6 +275,33 @@ func TestTriggers(t *testing.T) {
 		m := d.Configuration.Metrics[0].MetricStat
 		if m.Metric.Namespace != "App" || m.Metric.Name != "CPU" || m.Metric.Dimensions["Host"] != "web-1" || m.Period != 60 || m.Stat != "Average" {
 			t.Fatalf("metric %s", raw)
+		}
+	})
+
+	t.Run("SNSSubscription", func(t *testing.T) {
+		sc := sns.NewFromConfig(srv.Config)
+		topic, err := sc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("orders")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("lambda"), Endpoint: aws.String(echoARN), ReturnSubscriptionArn: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Subject: aws.String("new order"), Message: aws.String("order-77 placed"),
+			MessageAttributes: map[string]snstypes.MessageAttributeValue{"kind": {DataType: aws.String("String"), StringValue: aws.String("retail")}}}); err != nil {
+			t.Fatal(err)
+		}
+		raw := eventLine(t, logs, "echo", "order-77 placed")
+		var ev events.SNSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Records) != 1 {
+			t.Fatalf("decode %s: %v", raw, err)
+		}
+		r := ev.Records[0]
+		if r.EventSource != "aws:sns" || r.EventVersion != "1.0" || r.EventSubscriptionArn != aws.ToString(sub.SubscriptionArn) ||
+			r.SNS.TopicArn != aws.ToString(topic.TopicArn) || r.SNS.Message != "order-77 placed" || r.SNS.Subject != "new order" ||
+			r.SNS.Type != "Notification" || r.SNS.MessageID == "" || r.SNS.MessageAttributes["kind"] == nil {
+			t.Fatalf("record %s", raw)
 		}
 	})
 
