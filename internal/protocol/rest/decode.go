@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/base64"
+	"errors"
 	"encoding/json"
 	"io"
 	"math"
@@ -40,124 +41,51 @@ func (c *Codec) malformedBody(detail string) *awserr.Error {
 // DecodeRequest decodes r's URI labels, query string, headers and body into
 // the value of op's input shape.
 func (c *Codec) DecodeRequest(r *http.Request, api *model.API, op *model.Operation) (map[string]any, error) {
-	out := map[string]any{}
 	if op.Input == nil || op.Input.Shape == nil {
-		return out, nil
+		return map[string]any{}, nil
 	}
 	sh := op.Input.Shape
-	var labels map[string]string
-	var query url.Values
-	hasBody := false
-	for _, name := range sh.MemberNames {
-		m := sh.Members[name]
-		switch m.Location {
-		case "uri":
-			if labels == nil {
-				labels = map[string]string{}
-				if rt := c.table(api).byOp[op]; rt != nil {
-					rt.matchPath(r.URL.EscapedPath(), func(l, v string) { labels[l] = v })
+	b := c.binding(api, op)
+	out := make(map[string]any, 8)
+	if b.labels != nil {
+		if rt := c.table(api).byOp[op]; rt != nil {
+			var lerr error
+			rt.matchPath(r.URL.EscapedPath(), func(l, raw string) {
+				m, ok := b.labels[l]
+				if !ok || lerr != nil {
+					return
 				}
-			}
-			raw, ok := labels[m.WireName(name)]
-			if !ok {
-				continue
-			}
-			s, err := url.PathUnescape(raw)
-			if err != nil {
-				return nil, c.badInput("Invalid URI encoding in %s.", name)
-			}
-			v, err := c.parseString(m, s, fmtISO8601)
-			if err != nil {
-				return nil, err
-			}
-			out[name] = v
-		case "querystring":
-			if query == nil {
-				q, err := url.ParseQuery(r.URL.RawQuery)
+				s, err := url.PathUnescape(raw)
 				if err != nil {
-					return nil, awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed: %v", err)
+					lerr = c.badInput("Invalid URI encoding in %s.", m.name)
+					return
 				}
-				query = q
-			}
-			if m.Shape.Type == "map" {
-				v, err := c.queryMap(sh, m, query)
+				v, err := c.parseString(m.ref, s, fmtISO8601)
 				if err != nil {
-					return nil, err
+					lerr = err
+					return
 				}
-				if v != nil {
-					out[name] = v
-				}
-				continue
+				out[m.name] = v
+			})
+			if lerr != nil {
+				return nil, lerr
 			}
-			vs, ok := query[m.WireName(name)]
-			if !ok {
-				continue
-			}
-			if m.Shape.Type == "list" {
-				l := make([]any, 0, len(vs))
-				for _, s := range vs {
-					v, err := c.parseString(m.Shape.Member, s, fmtISO8601)
-					if err != nil {
-						return nil, err
-					}
-					l = append(l, v)
-				}
-				out[name] = l
-				continue
-			}
-			v, err := c.parseString(m, vs[0], fmtISO8601)
-			if err != nil {
-				return nil, err
-			}
-			out[name] = v
-		case "header":
-			vs := r.Header.Values(m.WireName(name))
-			if len(vs) == 0 {
-				continue
-			}
-			s := strings.Join(vs, ",")
-			if m.Shape.Type == "list" {
-				l := []any{}
-				for _, p := range splitHeaderList(s) {
-					v, err := c.parseHeader(m.Shape.Member, p)
-					if err != nil {
-						return nil, err
-					}
-					l = append(l, v)
-				}
-				out[name] = l
-				continue
-			}
-			v, err := c.parseHeader(m, strings.TrimSpace(s))
-			if err != nil {
-				return nil, err
-			}
-			out[name] = v
-		case "headers":
-			prefix := strings.ToLower(m.WireName(""))
-			var hm map[string]any
-			for k, vs := range r.Header {
-				lk := strings.ToLower(k)
-				if !strings.HasPrefix(lk, prefix) {
-					continue
-				}
-				if hm == nil {
-					hm = map[string]any{}
-				}
-				hm[lk[len(prefix):]] = strings.Join(vs, ",")
-			}
-			if hm != nil {
-				out[name] = hm
-			}
-		case "statusCode":
-		default:
-			hasBody = true
+		}
+	}
+	if b.hasQuery {
+		if err := c.decodeQuery(r.URL.RawQuery, sh, b, out); err != nil {
+			return nil, err
+		}
+	}
+	if b.headers != nil || b.prefixes != nil {
+		if err := c.decodeHeaders(r.Header, b, out); err != nil {
+			return nil, err
 		}
 	}
 	if sh.Payload != "" {
 		return out, c.decodePayload(r, sh, out)
 	}
-	if !hasBody {
+	if !b.hasBody {
 		return out, nil
 	}
 	body, err := protocol.ReadBody(r)
@@ -171,6 +99,184 @@ func (c *Codec) DecodeRequest(r *http.Request, api *model.API, op *model.Operati
 		return out, c.decodeJSONMembers(body, sh, out)
 	}
 	return out, c.decodeXMLMembers(body, sh, out)
+}
+
+func malformedQuery(raw string) error {
+	_, err := url.ParseQuery(raw)
+	if err == nil {
+		err = errors.New("invalid query")
+	}
+	return awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed: %v", err)
+}
+
+// decodeQuery decodes the querystring members, walking the raw query once.
+func (c *Codec) decodeQuery(raw string, sh *model.Shape, b *binding, out map[string]any) error {
+	if b.queryMap {
+		return c.decodeQueryValues(raw, sh, out)
+	}
+	var lists map[string][]any
+	for rest := raw; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		if kv == "" {
+			continue
+		}
+		if strings.IndexByte(kv, ';') >= 0 {
+			return malformedQuery(raw)
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(k, "%+") {
+			uk, err := url.QueryUnescape(k)
+			if err != nil {
+				return malformedQuery(raw)
+			}
+			k = uk
+		}
+		if strings.ContainsAny(v, "%+") {
+			uv, err := url.QueryUnescape(v)
+			if err != nil {
+				return malformedQuery(raw)
+			}
+			v = uv
+		}
+		m, ok := b.query[k]
+		if !ok {
+			continue
+		}
+		if m.ref.Shape.Type == "list" {
+			pv, err := c.parseString(m.ref.Shape.Member, v, fmtISO8601)
+			if err != nil {
+				return err
+			}
+			if lists == nil {
+				lists = map[string][]any{}
+			}
+			lists[m.name] = append(lists[m.name], pv)
+			continue
+		}
+		if _, seen := out[m.name]; seen {
+			continue // the first value counts
+		}
+		pv, err := c.parseString(m.ref, v, fmtISO8601)
+		if err != nil {
+			return err
+		}
+		out[m.name] = pv
+	}
+	for name, l := range lists {
+		out[name] = l
+	}
+	return nil
+}
+
+// decodeQueryValues decodes the querystring members of a shape with a map
+// member, which takes every parameter no other member names.
+func (c *Codec) decodeQueryValues(raw string, sh *model.Shape, out map[string]any) error {
+	query, err := url.ParseQuery(raw)
+	if err != nil {
+		return awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed: %v", err)
+	}
+	for _, name := range sh.MemberNames {
+		m := sh.Members[name]
+		if m.Location != "querystring" {
+			continue
+		}
+		if m.Shape.Type == "map" {
+			v, err := c.queryMap(sh, m, query)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				out[name] = v
+			}
+			continue
+		}
+		vs, ok := query[m.WireName(name)]
+		if !ok {
+			continue
+		}
+		if m.Shape.Type == "list" {
+			l := make([]any, 0, len(vs))
+			for _, s := range vs {
+				v, err := c.parseString(m.Shape.Member, s, fmtISO8601)
+				if err != nil {
+					return err
+				}
+				l = append(l, v)
+			}
+			out[name] = l
+			continue
+		}
+		v, err := c.parseString(m, vs[0], fmtISO8601)
+		if err != nil {
+			return err
+		}
+		out[name] = v
+	}
+	return nil
+}
+
+// decodeHeaders decodes the header and prefixed-header members, looking at
+// each request header once.
+func (c *Codec) decodeHeaders(h http.Header, b *binding, out map[string]any) error {
+	var prefixed []map[string]any
+	for k, vs := range h {
+		if len(vs) == 0 {
+			continue
+		}
+		for _, m := range b.headers[k] {
+			if err := c.decodeHeader(m, vs, out); err != nil {
+				return err
+			}
+		}
+		for i, p := range b.prefixes {
+			if !hasPrefixFold(k, p.key) {
+				continue
+			}
+			if prefixed == nil {
+				prefixed = make([]map[string]any, len(b.prefixes))
+			}
+			if prefixed[i] == nil {
+				prefixed[i] = map[string]any{}
+			}
+			prefixed[i][strings.ToLower(k[len(p.key):])] = joinValues(vs)
+		}
+	}
+	for i, hm := range prefixed {
+		if hm != nil {
+			out[b.prefixes[i].name] = hm
+		}
+	}
+	return nil
+}
+
+func joinValues(vs []string) string {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return strings.Join(vs, ",")
+}
+
+func (c *Codec) decodeHeader(m member, vs []string, out map[string]any) error {
+	s := joinValues(vs)
+	if m.ref.Shape.Type == "list" {
+		l := []any{}
+		for _, p := range splitHeaderList(s) {
+			v, err := c.parseHeader(m.ref.Shape.Member, p)
+			if err != nil {
+				return err
+			}
+			l = append(l, v)
+		}
+		out[m.name] = l
+		return nil
+	}
+	v, err := c.parseHeader(m.ref, strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	out[m.name] = v
+	return nil
 }
 
 func (c *Codec) decodePayload(r *http.Request, sh *model.Shape, out map[string]any) error {

@@ -41,39 +41,56 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 	)
 	if op.Output != nil && op.Output.Shape != nil {
 		sh := op.Output.Shape
-		hasBodyMembers := false
-		for _, name := range sh.MemberNames {
-			m := sh.Members[name]
-			v, ok := out[name]
-			switch m.Location {
+		b := c.binding(api, op)
+		hasBodyMembers := b.outBody
+		// One backing array holds every header value written.
+		var vals []string
+		setHeader := func(m member, v any) error {
+			s, err := headerValue(m.ref, v)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", m.name, err)
+			}
+			if vals == nil {
+				vals = make([]string, 0, len(out))
+			}
+			vals = append(vals, s)
+			h[m.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+			return nil
+		}
+		for name, v := range out {
+			m, ok := b.outMembers[name]
+			if !ok || m.shared {
+				continue
+			}
+			switch m.ref.Location {
 			case "header":
-				if !ok || v == nil {
+				if v == nil {
 					continue
 				}
-				s, err := headerValue(m, v)
-				if err != nil {
-					return fmt.Errorf("output %s: %w", name, err)
+				if err := setHeader(m, v); err != nil {
+					return err
 				}
-				h.Set(m.WireName(name), s)
 			case "headers":
 				mv, _ := v.(map[string]any)
 				for k, e := range mv {
-					s, err := headerValue(m.Shape.Value, e)
+					s, err := headerValue(m.ref.Shape.Value, e)
 					if err != nil {
 						return fmt.Errorf("output %s: %w", name, err)
 					}
 					// As sent by AWS (x-amz-meta-color): clients keep the
 					// suffix's case as it appears on the wire.
-					h[m.WireName("")+k] = []string{s}
+					h[m.key+k] = []string{s}
 				}
 			case "statusCode":
 				if n, ok := toInt(v); ok && n >= 100 && n <= 999 {
 					status = int(n)
 				}
-			case "uri", "querystring":
-			default:
-				if name != sh.Payload {
-					hasBodyMembers = true
+			}
+		}
+		for _, m := range b.outShared {
+			if v, ok := out[m.name]; ok && v != nil {
+				if err := setHeader(m, v); err != nil {
+					return err
 				}
 			}
 		}
@@ -139,7 +156,7 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 	if stream != nil {
 		defer stream.Body.Close()
 		if stream.Length >= 0 {
-			h.Set("Content-Length", strconv.FormatInt(stream.Length, 10))
+			h["Content-Length"] = []string{strconv.FormatInt(stream.Length, 10)}
 		}
 		if stream.Status != 0 {
 			status = stream.Status
@@ -153,9 +170,9 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model
 		return nil
 	}
 	if haveBody {
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-	} else if status != http.StatusNoContent && status != http.StatusNotModified && h.Get("Content-Length") == "" {
-		h.Set("Content-Length", "0")
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	} else if status != http.StatusNoContent && status != http.StatusNotModified && len(h["Content-Length"]) == 0 {
+		h["Content-Length"] = zeroLength
 	}
 	w.WriteHeader(status)
 	if haveBody && (r == nil || r.Method != http.MethodHead) {
@@ -178,17 +195,33 @@ func (c *Codec) contentType() string {
 	return "application/xml"
 }
 
+// zeroLength is the Content-Length of an empty answer; net/http only reads it.
+var zeroLength = []string{"0"}
+
 func (c *Codec) requestIDHeaders(h http.Header, id string) {
 	if c.json {
-		h.Set("X-Amzn-Requestid", id)
+		h["X-Amzn-Requestid"] = []string{id}
 		return
 	}
-	h.Set("X-Amz-Request-Id", id)
-	h.Set("X-Amz-Id-2", hostID(id))
+	v := make([]string, 2)
+	v[0], v[1] = id, hostID(id)
+	h["X-Amz-Request-Id"] = v[0:1:1]
+	h["X-Amz-Id-2"] = v[1:2:2]
 }
 
 // hostID derives S3's x-amz-id-2 from the request ID.
-func hostID(id string) string { return base64.StdEncoding.EncodeToString([]byte("overcast/" + id)) }
+func hostID(id string) string {
+	const prefix = "overcast/"
+	var src [64]byte
+	raw := append(append(src[:0], prefix...), id...)
+	var dst [88]byte
+	if base64.StdEncoding.EncodedLen(len(raw)) > len(dst) {
+		return base64.StdEncoding.EncodeToString(raw)
+	}
+	n := base64.StdEncoding.EncodedLen(len(raw))
+	base64.StdEncoding.Encode(dst[:n], raw)
+	return string(dst[:n])
+}
 
 // rootName names an output document: the output shape's locationName, the
 // output ref's, S3's well-known names, or the shape name.

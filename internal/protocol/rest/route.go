@@ -13,6 +13,7 @@ import (
 type table struct {
 	byMethod map[string][]*route // most specific first
 	byOp     map[*model.Operation]*route
+	bind     map[*model.Operation]*binding
 }
 
 type route struct {
@@ -30,7 +31,7 @@ type route struct {
 type queryLit struct{ key, value string }
 
 func buildTable(api *model.API) *table {
-	t := &table{byMethod: map[string][]*route{}, byOp: map[*model.Operation]*route{}}
+	t := &table{byMethod: map[string][]*route{}, byOp: map[*model.Operation]*route{}, bind: map[*model.Operation]*binding{}}
 	for _, op := range api.Operations {
 		rt := &route{op: op, segs: op.Path}
 		for k, v := range op.Query {
@@ -71,6 +72,7 @@ func buildTable(api *model.API) *table {
 		}
 		t.byMethod[op.HTTP.Method] = append(t.byMethod[op.HTTP.Method], rt)
 		t.byOp[op] = rt
+		t.bind[op] = newBinding(op)
 	}
 	for _, rs := range t.byMethod {
 		sort.Slice(rs, func(i, j int) bool {

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
+	"unsafe"
 )
 
 // Object records are on every request's path, so they are stored in a
@@ -69,7 +71,15 @@ func (r *recReader) raw() []byte {
 	r.b = r.b[n:]
 	return p
 }
-func (r *recReader) str() string { return string(r.raw()) }
+
+// str returns the next string, sharing the record's bytes (see decodeObject).
+func (r *recReader) str() string {
+	p := r.raw()
+	if len(p) == 0 {
+		return ""
+	}
+	return unsafe.String(&p[0], len(p))
+}
 func (r *recReader) int() int64 {
 	if r.err != nil {
 		return 0
@@ -107,8 +117,16 @@ func (r *recReader) count() int {
 	return int(n)
 }
 
-func encodeObject(o *objectRecord) []byte {
-	w := recWriter{b: make([]byte, 0, 128+len(o.Data)+len(o.Key))}
+// recBufs holds encoding buffers: the store copies what it is given, so an
+// encoded record's buffer is reused as soon as it is stored.
+var recBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledRec is the largest buffer kept for reuse.
+const maxPooledRec = 64 << 10
+
+// appendObject appends o's encoding to b.
+func appendObject(b []byte, o *objectRecord) []byte {
+	w := recWriter{b: b}
 	w.b = append(w.b, objectFormat)
 	for _, s := range []string{o.Key, o.VersionID, o.Order, o.Blob, o.ETag, o.ContentType, o.Encoding, o.Disposition, o.Language,
 		o.CacheControl, o.Expires, o.StorageClass, o.SSE, o.SSEKMSKey, o.SSECAlg, o.SSECKeyMD5, o.Redirect, o.ChecksumAlg, o.Checksum,
@@ -140,6 +158,11 @@ func encodeObject(o *objectRecord) []byte {
 	return w.b
 }
 
+func encodeObject(o *objectRecord) []byte { return appendObject(nil, o) }
+
+// decodeObject decodes a record made by appendObject into o. The strings
+// and the inline body of o share b's memory: b MUST NOT be modified
+// afterwards (the store hands out fresh copies, which nothing modifies).
 func decodeObject(b []byte, o *objectRecord) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, o)

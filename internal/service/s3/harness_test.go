@@ -26,9 +26,11 @@ import (
 
 // testServer is an S3-only gateway on a loopback listener.
 type testServer struct {
-	URL string
-	Svc *s3svc.Service
-	cfg aws.Config
+	URL     string
+	Svc     *s3svc.Service
+	cfg     aws.Config
+	handler http.Handler
+	addr    string
 }
 
 type harness struct {
@@ -136,7 +138,7 @@ func start(t testing.TB, opts ...option) *testServer {
 		HTTPClient:   &http.Client{Transport: tr},
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
-	return &testServer{URL: srv.URL, Svc: svc, cfg: cfg}
+	return &testServer{URL: srv.URL, Svc: svc, cfg: cfg, handler: gw, addr: addr}
 }
 
 func (s *testServer) client() *s3.Client {

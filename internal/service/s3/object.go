@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/protocol"
@@ -79,9 +80,49 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// copyBufs holds the buffers bodies are stored through: big enough that a
+// large body takes few read and write calls.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+const copyBufSize = 256 << 10
+
+// WriteTo stores the body in w (io.Copy prefers it to w's ReadFrom): each
+// buffer-full is read, hashed and written once, in one pass.
+func (h *hashingReader) WriteTo(w io.Writer) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var total int64
+	for {
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var k int
+			k, err = h.Read(buf[n:])
+			n += k
+		}
+		if err != nil && err != io.EOF {
+			return total, err
+		}
+		if n > 0 {
+			wn, werr := w.Write(buf[:n])
+			total += int64(wn)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+	}
+}
+
 func (h *hashingReader) etag() string {
-	var b [md5.Size]byte
-	return `"` + hex.EncodeToString(h.md5.Sum(b[:0])) + `"`
+	var sum [md5.Size]byte
+	var b [2 + 2*md5.Size]byte
+	b[0], b[len(b)-1] = '"', '"'
+	hex.Encode(b[1:], h.md5.Sum(sum[:0]))
+	return string(b[:])
 }
 
 func (h *hashingReader) checksum() string {
@@ -176,31 +217,46 @@ func (s *Service) storeBody(u *uploadBody) (string, error) {
 
 // storeObjectBody stores a PUT body: a body of at most inlineMax bytes is
 // returned to be kept in the object's record (one KV write, no file);
-// anything larger streams into a new blob.
-func (s *Service) storeObjectBody(u *uploadBody, declared int64) (data []byte, blob string, err error) {
-	size := s.inlineMax + 1
-	if declared >= 0 && declared < int64(size) {
-		size = int(declared) + 1
+// anything larger streams into a new blob. data lives in a pooled buffer
+// that the caller hands back with s.releaseInline(buf) once data is stored.
+func (s *Service) storeObjectBody(u *uploadBody) (data []byte, buf *[]byte, blob string, err error) {
+	if s.inlineMax < 0 {
+		key, err := s.storeBody(u)
+		return nil, nil, key, err
 	}
-	buf := make([]byte, 0, size)
-	for len(buf) <= s.inlineMax {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, rerr := u.hr.Read(buf[len(buf):min(cap(buf), s.inlineMax+1)])
-		buf = buf[:len(buf)+n]
+	buf = s.inlineBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	if cap(b) < s.inlineMax+1 {
+		b = make([]byte, 0, s.inlineMax+1)
+	}
+	for len(b) <= s.inlineMax {
+		n, rerr := u.hr.Read(b[len(b) : s.inlineMax+1])
+		b = b[:len(b)+n]
 		if rerr == io.EOF {
-			return buf, "", nil
+			*buf = b
+			return b, buf, "", nil
 		}
 		if rerr != nil {
-			return nil, "", bodyError(rerr)
+			*buf = b
+			s.releaseInline(buf)
+			return nil, nil, "", bodyError(rerr)
 		}
 	}
+	*buf = b
+	defer s.releaseInline(buf)
 	key := newBlobKey()
-	if _, err := s.blobs.Put(key, io.MultiReader(bytes.NewReader(buf), u.hr)); err != nil {
-		return nil, "", bodyError(err)
+	if _, err := s.blobs.Put(key, io.MultiReader(bytes.NewReader(b), u.hr)); err != nil {
+		return nil, nil, "", bodyError(err)
 	}
-	return nil, key, nil
+	return nil, nil, key, nil
+}
+
+// releaseInline returns a buffer from storeObjectBody to the pool.
+func (s *Service) releaseInline(buf *[]byte) {
+	if buf != nil {
+		*buf = (*buf)[:0]
+		s.inlineBufs.Put(buf)
+	}
 }
 
 // openBody opens the body of an object version.
@@ -357,10 +413,11 @@ func (s *Service) putObjectAs(req *service.Request, event string) (map[string]an
 	if err := s.checkRate(req, bucket, key, true); err != nil {
 		return nil, err
 	}
-	data, blob, err := s.storeObjectBody(u, req.HTTP.ContentLength)
+	data, buf, blob, err := s.storeObjectBody(u)
 	if err != nil {
 		return nil, err
 	}
+	defer s.releaseInline(buf)
 	o := &objectRecord{Key: key, Blob: blob, Data: data, Size: u.hr.n, ETag: u.hr.etag(), StorageClass: sc, Tags: tags, Owner: req.Account}
 	if sc == "STANDARD" {
 		o.StorageClass = ""

@@ -52,7 +52,9 @@ type Service struct {
 	agg       metricsAgg
 	secret    func(string) (string, bool)
 	inlineMax int
-	account   func(string) string
+	// inlineBufs holds buffers for reading small bodies (*[]byte).
+	inlineBufs sync.Pool
+	account    func(string) string
 
 	mgr  *controller.Manager
 	once sync.Once
@@ -72,6 +74,7 @@ func New(opt Options) *Service {
 	default:
 		s.inlineMax = opt.InlineMax
 	}
+	s.inlineBufs.New = func() any { return new([]byte) }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -170,7 +170,14 @@ func getRec(tx storage.Tx, key []byte, v any) (bool, error) {
 // other record as JSON.
 func putRec(tx storage.Tx, key []byte, v any) error {
 	if o, ok := v.(*objectRecord); ok {
-		return tx.Put(key, encodeObject(o))
+		bp := recBufs.Get().(*[]byte)
+		buf := appendObject((*bp)[:0], o)
+		err := tx.Put(key, buf)
+		if cap(buf) <= maxPooledRec {
+			*bp = buf
+			recBufs.Put(bp)
+		}
+		return err
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -215,7 +222,14 @@ func (v *versionSeq) next(now time.Time) int64 {
 
 // orderKey sorts newest first: the bitwise complement in fixed-width hex.
 func orderKey(seq int64) string {
-	return fmt.Sprintf("%016x", ^uint64(seq))
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	u := ^uint64(seq)
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[u&0xf]
+		u >>= 4
+	}
+	return string(b[:])
 }
 
 // newVersionID returns a version id that embeds its order key, so a version
