@@ -70,7 +70,9 @@ python3 -c "import boto3; print('whoami:', boto3.client('sts').get_caller_identi
 		t.Fatal(err)
 	}
 	id := aws.ToString(run.Instances[0].InstanceId)
-	t.Cleanup(func() { ec.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}) })
+	t.Cleanup(func() {
+		ec.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	})
 	var out string
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out, "[overcast] user data exited") {
