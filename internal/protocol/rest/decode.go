@@ -2,8 +2,8 @@ package rest
 
 import (
 	"encoding/base64"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
