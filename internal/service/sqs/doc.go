@@ -10,7 +10,8 @@
 // they become visible, and the messages by sequence number — so send,
 // receive, delete and visibility changes cost O(log n) whatever the depth.
 // Every acknowledged change is committed to the KV store before the answer
-// (one record per message body, one per receive state), and Start rebuilds
+// (one record per message body and, right after it in key order, one per
+// receive state, so a delete rewrites one path of the store), and Start rebuilds
 // the indexes from the store, so a restart loses no acknowledged message and
 // never brings back a deleted one.
 //

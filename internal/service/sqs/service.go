@@ -127,6 +127,8 @@ func (s *Service) Start(ctx context.Context) error {
 		return p
 	}
 	var orphans [][]byte
+	var migrate [][2][]byte // old key, new key
+	var moved [][]byte      // their values
 	start, end := storage.ServiceRange("sqs")
 	err := s.kv.View(func(tx storage.Tx) error {
 		return tx.Scan(start, end, func(k, v []byte) bool {
@@ -144,12 +146,24 @@ func (s *Service) Start(ctx context.Context) error {
 				q := newQueue(sc, rec)
 				byID[rec.ID] = q
 				s.queues[queueKey(sc.Account, sc.Region, rec.Name)] = q
-			case (parts[0] == "msg" || parts[0] == "rcv") && len(parts) == 3 && len(parts[2]) == 8:
+			case (parts[0] == "msg" || parts[0] == "rcv") && len(parts) >= 3 && len(parts[2]) == 8:
 				seq := binary.BigEndian.Uint64([]byte(parts[2]))
 				p := get(parts[1])
 				p.keys = append(p.keys, k)
-				if parts[0] == "rcv" {
+				switch {
+				case parts[0] == "msg" && len(parts) == 4 && parts[3] == "r":
 					p.rcv[seq] = kv{k, v}
+					return true
+				case parts[0] == "rcv" && len(parts) == 3:
+					// Receive state in the layout before it moved next to
+					// the message record: rewritten below.
+					k2 := sc.Key("msg", parts[1], parts[2], "r")
+					p.rcv[seq] = kv{k2, v}
+					migrate = append(migrate, [2][]byte{k, k2})
+					cp := append([]byte(nil), v...)
+					moved = append(moved, cp)
+					return true
+				case len(parts) != 3 || parts[0] != "msg":
 					return true
 				}
 				m, err := decodeMessage(seq, v)
@@ -198,8 +212,16 @@ func (s *Service) Start(ctx context.Context) error {
 			}
 		}
 	}
-	if len(orphans) > 0 {
+	if len(orphans) > 0 || len(migrate) > 0 {
 		if err := s.kv.Update(func(tx storage.Tx) error {
+			for i, m := range migrate {
+				if err := tx.Delete(m[0]); err != nil {
+					return err
+				}
+				if err := tx.Put(m[1], moved[i]); err != nil {
+					return err
+				}
+			}
 			for _, k := range orphans {
 				if err := tx.Delete(k); err != nil {
 					return err
