@@ -142,6 +142,7 @@ func (q *queue) applyAttrs() {
 }
 
 func (q *queue) msgKey(seq uint64) []byte { return q.scope.Key("msg", q.rec.ID, seqKey(seq)) }
+
 // rcvKey is where a message's receive state lives: right after its record,
 // so that deleting both copies one path of the store's tree, not two.
 func (q *queue) rcvKey(seq uint64) []byte { return q.scope.Key("msg", q.rec.ID, seqKey(seq), "r") }
