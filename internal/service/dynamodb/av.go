@@ -103,11 +103,35 @@ func numError(e numErr) error {
 }
 
 func canonNum(s string) (string, error) {
+	if isCanonicalInt(s) {
+		return s, nil
+	}
 	n, e := parseNum(s)
 	if e != numOK {
 		return "", numError(e)
 	}
 	return n.String(), nil
+}
+
+// isCanonicalInt reports whether s is an integer already in canonical form
+// (no sign but '-', no leading zeros, at most 38 digits).
+func isCanonicalInt(s string) bool {
+	if s == "0" {
+		return true
+	}
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > maxDigits || d[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // fromWire converts a decoded AttributeValue structure.
@@ -330,8 +354,31 @@ func setHas(set []string, x string) bool {
 }
 
 func numSize(s string) int {
-	n, _ := parseNum(s)
-	return (len(n.digits)+1)/2 + 1
+	// Count significant digits without parsing (numbers are canonical
+	// decimals once stored; anything with an exponent takes the slow path).
+	first, last, pos := -1, -1, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if c != '0' {
+				if first < 0 {
+					first = pos
+				}
+				last = pos
+			}
+			pos++
+		case c == '.' || c == '-' || c == '+':
+		default:
+			n, _ := parseNum(s)
+			return (len(n.digits)+1)/2 + 1
+		}
+	}
+	digits := 0
+	if first >= 0 {
+		digits = last - first + 1
+	}
+	return (digits+1)/2 + 1
 }
 
 // size approximates DynamoDB's item size accounting.
@@ -432,8 +479,11 @@ func appendMap(b []byte, m map[string]av) []byte {
 	return b
 }
 
-func encodeItem(it item) []byte {
-	return appendMap(make([]byte, 0, 64+it.size()), it)
+func encodeItem(it item) []byte { return encodeItemSized(it, it.size()) }
+
+// encodeItemSized encodes an item whose size() is known.
+func encodeItemSized(it item, size int) []byte {
+	return appendMap(make([]byte, 0, 64+size+4*len(it)), it)
 }
 
 var errCorrupt = errors.New("dynamodb: corrupt stored item")

@@ -219,7 +219,16 @@ type exprCtx struct {
 }
 
 func newExprCtx(names map[string]string, values map[string]av) *exprCtx {
-	return &exprCtx{names: names, values: values, usedNames: map[string]bool{}, usedVals: map[string]bool{}}
+	c := &exprCtx{names: names, values: values}
+	// A placeholder is only marked used once found in names or values, so
+	// requests without them need no bookkeeping maps.
+	if names != nil {
+		c.usedNames = make(map[string]bool, len(names))
+	}
+	if values != nil {
+		c.usedVals = make(map[string]bool, len(values))
+	}
+	return c
 }
 
 type parser struct {

@@ -190,16 +190,24 @@ type writeOp struct {
 func (op *writeOp) prepare(tx storage.Tx) error {
 	t := op.t
 	if op.kind == wPut {
-		op.key = t.keyOf(op.put)
+		// itemKey reads only the key attributes, so the item serves; the
+		// key map itself is only needed for stream records.
+		op.storeKey = t.itemKey(op.put)
+		if op.key == nil && t.stream != nil {
+			op.key = t.keyOf(op.put)
+		}
+	} else {
+		op.storeKey = t.itemKey(op.key)
 	}
-	op.storeKey = t.itemKey(op.key)
 	op.old = nil
-	if b, err := tx.Get(op.storeKey); err == nil {
+	b, err := lookupKey(tx, op.storeKey)
+	if err != nil {
+		return err
+	}
+	if b != nil {
 		if op.old, err = decodeItem(b); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return err
 	}
 	if op.insert && op.old != nil {
 		return duplicateItem()
@@ -234,6 +242,20 @@ func (op *writeOp) prepare(tx storage.Tx) error {
 	return nil
 }
 
+// lookupKey reads key in tx, answering nil for a missing key. Writes mostly
+// target new keys, and a scan of the one-key range finds them missing
+// without building the store's not-found error.
+func lookupKey(tx storage.Tx, key []byte) ([]byte, error) {
+	var out []byte
+	end := make([]byte, len(key)+1)
+	copy(end, key)
+	err := tx.Scan(key, end, func(_, v []byte) bool {
+		out = v
+		return false
+	})
+	return out, err
+}
+
 // commit writes what prepare computed, with index entries and a stream record.
 func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
 	d.wu = 1
@@ -247,7 +269,7 @@ func (s *Service) commitWrite(tx storage.Tx, op *writeOp, d *delta) error {
 	var newSize, oldSize int
 	if op.new != nil {
 		newSize = op.new.size()
-		if err := tx.Put(op.storeKey, encodeItem(op.new)); err != nil {
+		if err := tx.Put(op.storeKey, encodeItemSized(op.new, newSize)); err != nil {
 			return err
 		}
 		d.bytes += int64(newSize)

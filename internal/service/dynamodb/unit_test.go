@@ -257,3 +257,20 @@ func FuzzDecodeItem(f *testing.F) {
 		decodeKeyAV(b, tS)
 	})
 }
+
+func TestNumberFastPaths(t *testing.T) {
+	for _, s := range []string{"0", "-0", "12345", "-12345", "00012", "12300", "1.5", "-0.00120", "1e5", "-1E-3", "99999999999999999999999999999999999999", "999999999999999999999999999999999999999", "+5", "", "-", "1.", "0.0"} {
+		n, e := parseNum(s)
+		want := ""
+		if e == numOK {
+			want = n.String()
+		}
+		got, err := canonNum(s)
+		if (err == nil) != (e == numOK) || (err == nil && got != want) {
+			t.Errorf("canonNum(%q) = %q, %v; want %q (%v)", s, got, err, want, e)
+		}
+		if e == numOK && numSize(s) != (len(n.digits)+1)/2+1 {
+			t.Errorf("numSize(%q) = %d, want %d", s, numSize(s), (len(n.digits)+1)/2+1)
+		}
+	}
+}
