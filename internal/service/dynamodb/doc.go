@@ -40,14 +40,44 @@
 // existing key), UPDATE with SET/REMOVE/set_add/set_delete/list_append and
 // RETURNING, DELETE (a missing item is a no-op), ? parameters, comments.
 //
+// Capacity: ConsumedCapacity (TOTAL and INDEXES) reports the units a request
+// really consumed, in both billing modes: reads are 1 unit per 4 KB of item
+// (rounded up per item for GetItem and batches, over the evaluated total for
+// Query and Scan) and half that when eventually consistent; writes are 1 unit
+// per KB of the larger of the old and new item, plus each index entry
+// written (2 entries when an index key changes); transactions cost double.
+// With WithThrottle (the server's --dynamodb-throttle), tables and global
+// secondary indexes in PROVISIONED mode get token buckets refilled at their
+// RCU/WCU per second and holding 300 seconds of burst, timed by the
+// injected clock: a request is admitted while its bucket is not empty and
+// its actual cost is taken afterwards. Beyond that, requests answer
+// ProvisionedThroughputExceededException; BatchWriteItem and BatchGetItem
+// return the throttled tables' items in UnprocessedItems/UnprocessedKeys
+// (and the exception when nothing could be processed).
+//
+// Metrics: AWS/DynamoDB ConsumedReadCapacityUnits, ConsumedWriteCapacityUnits,
+// ReadThrottleEvents and WriteThrottleEvents (TableName, and
+// GlobalSecondaryIndexName for indexes), ThrottledRequests,
+// SuccessfulRequestLatency and ReturnedItemCount (TableName, Operation) are
+// counted per table with atomics on the request path and published once a
+// minute on the injected clock (and on Stop).
+//
 // Deviations:
 //   - Tables and indexes are ACTIVE as soon as they are created; GSI backfill
 //     happens inside UpdateTable.
 //   - ItemCount, TableSizeBytes and index sizes are exact and live (DynamoDB
 //     refreshes them about every six hours). Item sizes follow DynamoDB's rules
 //     approximately (numbers count about one byte per two digits).
-//   - Nothing is throttled: BatchWriteItem and BatchGetItem never return
-//     unprocessed items, and ConsumedCapacity is a nominal figure.
+//   - Throttling is off unless enabled, and then applies per table and
+//     global index, not per partition (no hot-partition or adaptive
+//     capacity behaviour). Buckets start full. A write is refused while any
+//     of the table's global indexes is out of write capacity. Throttled
+//     transactions answer ProvisionedThroughputExceededException rather than
+//     a cancellation reason. PartiQL reads in ExecuteTransaction are charged
+//     but not throttled.
+//   - SuccessfulRequestLatency covers the single-table operations (GetItem,
+//     PutItem, UpdateItem, DeleteItem, Query, Scan) and is the service's own
+//     time, without the network.
 //   - Each stream has one shard that never splits. Disabling a stream deletes
 //     its records, and deleting a table deletes its stream.
 //   - Transactions never conflict with each other (they are serialized), so
