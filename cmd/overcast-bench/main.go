@@ -121,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		sup.stopAll()
 	}()
 
-	b := &bench{sup: sup, tmp: tmp, settings: s, defs: defs, opts: s.Options, log: stderr}
+	b := &bench{sup: sup, tmp: tmp, settings: s, defs: defs, opts: s.Options, log: stderr, began: time.Now()}
 	rep := &Report{Time: time.Now(), Settings: s, Host: hostLine(), LoadAvgStart: loadAvg()}
 
 	// Overcast, built from this module unless a binary is given.

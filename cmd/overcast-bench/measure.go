@@ -34,10 +34,12 @@ type bench struct {
 	defs     []workloadDef
 	opts     Options
 	log      io.Writer // progress lines
+	began    time.Time // for the elapsed time on progress lines
 }
 
 func (b *bench) progress(format string, args ...any) {
-	fmt.Fprintf(b.log, format+"\n", args...)
+	el := time.Since(b.began).Round(time.Second)
+	fmt.Fprintf(b.log, "[%02d:%02d] "+format+"\n", append([]any{int(el.Minutes()), int(el.Seconds()) % 60}, args...)...)
 }
 
 // newTransport is the pooled transport load runs use: one idle connection
@@ -48,6 +50,39 @@ func newTransport(conc int) *http.Transport {
 	tr.MaxIdleConns = 2 * conc
 	tr.MaxIdleConnsPerHost = 2 * conc
 	return tr
+}
+
+// bodyShield works around a race between aws-sdk-go-v2 and net/http.
+// The SDK hands the transport a request body whose WriteTo returns io.EOF
+// once closed, and closes it as soon as the response arrives. net/http,
+// after copying Content-Length bytes, calls WriteTo once more to check that
+// nothing is left; when a fast server has answered and the SDK has closed
+// the body in between (a descheduled writer on a loaded machine), that
+// io.EOF is taken for a write error and the connection is closed under the
+// response being read: "use of closed network connection" on a 200. The
+// shield reports that io.EOF as the end of the body it is.
+type bodyShield struct{ rt http.RoundTripper }
+
+func (s bodyShield) RoundTrip(r *http.Request) (*http.Response, error) {
+	if wt, ok := r.Body.(io.WriterTo); ok && r.Body != http.NoBody {
+		r2 := *r
+		r2.Body = shieldedBody{ReadCloser: r.Body, wt: wt}
+		r = &r2
+	}
+	return s.rt.RoundTrip(r)
+}
+
+type shieldedBody struct {
+	io.ReadCloser
+	wt io.WriterTo
+}
+
+func (b shieldedBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := b.wt.WriteTo(w)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
 }
 
 // probeClient makes a fresh connection for every probe, as a client arriving
@@ -186,7 +221,7 @@ func (b *bench) startOnce(ctx context.Context, t target) StartSample {
 	defer b.sup.stop(c)
 	s := StartSample{Ms: ms(d)}
 	if def, ok := b.idleRequestDef(t); ok {
-		client := &http.Client{Transport: newTransport(1)}
+		client := &http.Client{Transport: bodyShield{newTransport(1)}}
 		defer client.CloseIdleConnections()
 		w := def.new()
 		sctx, cancel := context.WithTimeout(ctx, b.settings.SetupTimeout)
@@ -237,7 +272,7 @@ func (b *bench) startForLoad(ctx context.Context, t target) (*live, error) {
 	}
 	// Room for the fan-out receivers beside the publishers.
 	conc += fanoutQueues
-	l := &live{t: t, c: c, client: &http.Client{Transport: newTransport(conc)},
+	l := &live{t: t, c: c, client: &http.Client{Transport: bodyShield{newTransport(conc)}},
 		works: map[string]Workload{}, skipped: map[string]string{}}
 	env := b.envFor(t, port, l.client, &sharedSetup{})
 	for _, d := range b.defs {
@@ -263,7 +298,7 @@ func (b *bench) startForLoad(ctx context.Context, t target) (*live, error) {
 			continue
 		}
 		if d.heavySetup {
-			b.progress("  set up in %v", time.Since(t0).Round(time.Millisecond))
+			b.progress("  %s %s: set up in %v", t.name, d.name, time.Since(t0).Round(time.Millisecond))
 		}
 		l.works[d.name] = w
 	}

@@ -307,12 +307,12 @@ func (w *snsFanout) BeforeRun(ctx context.Context) error {
 	return nil
 }
 
-// AfterRun waits up to 5 s for every delivery of the run, stops the
+// AfterRun waits up to 3 s for every delivery of the run, stops the
 // receivers and reports the latencies; deliveries that never came are
 // errors.
 func (w *snsFanout) AfterRun(ctx context.Context) runExtras {
 	want := w.published.Load() * fanoutQueues
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		w.mu.Lock()
 		got := w.got
@@ -333,7 +333,7 @@ func (w *snsFanout) AfterRun(ctx context.Context) runExtras {
 	if missing := want - w.got; missing > 0 {
 		ex.Errors += missing
 		if ex.FirstError == "" {
-			ex.FirstError = fmt.Sprintf("%d of %d deliveries not received within 5 s of the run's end", missing, want)
+			ex.FirstError = fmt.Sprintf("%d of %d deliveries not received within 3 s of the run's end", missing, want)
 		}
 	}
 	if len(w.lat) > 0 {
