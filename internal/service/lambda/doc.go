@@ -96,8 +96,15 @@
 //     checked (NONE URLs need no lambda:InvokeFunctionUrl statement, AWS_IAM
 //     URLs need only a valid signature); CORS settings are stored and
 //     returned, not applied; RESPONSE_STREAM URLs answer buffered.
-//   - Not implemented (NotImplemented): provisioned
-//     concurrency, InvokeWithResponseStream, code signing, recursion and
+//   - Provisioned concurrency: configs on versions and aliases are stored;
+//     Put starts and initialises that many environments in the background
+//     (Status IN_PROGRESS until they are up, then READY), and invocations
+//     that use them report no Init Duration. The environments are not
+//     pinned: they serve any invocation of that version and are reaped when
+//     idle like others; no ProvisionedConcurrency* metrics or spillover
+//     accounting.
+//   - Not implemented (NotImplemented): InvokeWithResponseStream (the
+//     rest-json codec has no event-stream encoder), code signing, recursion and
 //     runtime management configs, durable executions, capacity providers,
 //     layer version permissions.
 package lambda

@@ -16,6 +16,9 @@ type pool struct {
 	busyUnres map[acctKey]int // executions of functions without reserved concurrency
 	busyAcct  map[acctKey]int
 	starts    map[fnKey]int
+	// warm records, per code revision, whether its provisioned
+	// environments have all started (absent: nothing provisioned).
+	warm map[envKey]bool
 }
 
 func newPool() *pool {
@@ -26,6 +29,7 @@ func newPool() *pool {
 		busyUnres: map[acctKey]int{},
 		busyAcct:  map[acctKey]int{},
 		starts:    map[fnKey]int{},
+		warm:      map[envKey]bool{},
 	}
 }
 
@@ -108,6 +112,34 @@ func (p *pool) put(e *environment) {
 		return
 	}
 	p.idle[e.key] = append(p.idle[e.key], e)
+}
+
+func (p *pool) setWarm(k envKey, done bool) {
+	p.mu.Lock()
+	p.warm[k] = done
+	p.mu.Unlock()
+}
+
+// isWarm reports whether the provisioned environments of k have started
+// (true when none were asked for).
+func (p *pool) isWarm(k envKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	done, ok := p.warm[k]
+	return done || !ok
+}
+
+// count returns how many environments run k (idle or busy).
+func (p *pool) count(k envKey) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for e := range p.all {
+		if e.key == k {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *pool) started(e *environment) {

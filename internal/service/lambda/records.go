@@ -32,6 +32,7 @@ type function struct {
 	PolicyRevision string                `json:"policyRevision,omitempty"`
 	EventInvoke    map[string]*invokeCfg `json:"eventInvoke,omitempty"` // by qualifier
 	URLs           map[string]*urlConfig `json:"urls,omitempty"`        // by qualifier, "" for none
+	Provisioned    map[string]*provCfg   `json:"provisioned,omitempty"` // by qualifier
 	Created        time.Time             `json:"created"`
 }
 
@@ -116,6 +117,7 @@ func (f *function) clone() *function {
 	c.Policy = slices.Clone(f.Policy)
 	c.EventInvoke = maps.Clone(f.EventInvoke)
 	c.URLs = maps.Clone(f.URLs)
+	c.Provisioned = maps.Clone(f.Provisioned)
 	if f.Reserved != nil {
 		r := *f.Reserved
 		c.Reserved = &r
