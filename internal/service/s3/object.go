@@ -262,14 +262,16 @@ func (s *Service) releaseInline(buf *[]byte) {
 // openBody opens the body of an object version.
 func (s *Service) openBody(o *objectRecord) (storage.Blob, error) {
 	if o.Blob == "" {
-		return &bytesBlob{Reader: bytes.NewReader(o.Data), data: o.Data}, nil
+		b := &bytesBlob{data: o.Data}
+		b.Reset(o.Data)
+		return b, nil
 	}
 	return s.blobs.Open(o.Blob)
 }
 
 // bytesBlob is an inline body as a storage.Blob.
 type bytesBlob struct {
-	*bytes.Reader
+	bytes.Reader
 	data []byte
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/overcast-dev/overcast/internal/metrics"
 )
 
 // The full-stack benchmarks run the gateway as the server builds it (every
@@ -34,6 +36,12 @@ import (
 // connection and report the process CPU per request (cpu-µs/op): the HTTP
 // server's and the handler's, plus a raw client that parses next to nothing
 // (BenchmarkLoopbackFloor, a bare net/http handler, shows what that costs).
+
+// dropMetrics is a metrics.Publisher that is not metrics.Discard, so the
+// service aggregates its request metrics as it does in the server.
+type dropMetrics struct{}
+
+func (dropMetrics) Publish(account, region, namespace string, data []metrics.Datum) {}
 
 // capture records the requests an SDK client sends.
 type capture struct {
@@ -70,7 +78,8 @@ func (c *capture) last() captured {
 // stackServer starts the whole server on a disk data directory and returns
 // it with the SDK's PutObject and GetObject requests of a 4 KiB object.
 func stackServer(b *testing.B, size int) (srv *testServer, put, get captured) {
-	srv = start(b, withDisk(b.TempDir()))
+	// As in the server, request metrics are on.
+	srv = start(b, withDisk(b.TempDir()), func(h *harness) { h.opts.Metrics = dropMetrics{} })
 	cfg := srv.cfg.Copy()
 	cp := &capture{next: cfg.HTTPClient.(*http.Client).Transport}
 	cfg.HTTPClient = &http.Client{Transport: cp}
