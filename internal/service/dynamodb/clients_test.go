@@ -58,6 +58,19 @@ try:
 except ClientError as e:
     out["badkey"] = e.response["Error"]["Message"]
 out["count"] = t.item_count
+# The resource's client (de)serializes attribute values as Python values.
+r = client.execute_statement(Statement="SELECT song, plays FROM music WHERE artist = ? AND song IN ['s02', 's04']", Parameters=["a0"])
+out["pq"] = sorted(it["song"] for it in r["Items"])
+try:
+    client.execute_statement(Statement="INSERT INTO music VALUE {'artist': 'a0', 'song': 's00'}")
+except ClientError as e:
+    out["pqdup"] = e.response["Error"]["Code"]
+try:
+    client.execute_transaction(TransactStatements=[
+        {"Statement": "UPDATE music SET plays = 0 WHERE artist = 'a0' AND song = 's02'"},
+        {"Statement": "UPDATE music SET plays = 0 WHERE artist = 'a0' AND song = 'nope'"}])
+except ClientError as e:
+    out["pqtx"] = [r["Code"] for r in e.response["CancellationReasons"]]
 print(json.dumps(out))
 `
 
@@ -81,6 +94,9 @@ func TestBoto3(t *testing.T) {
 				Tx     []string
 				BadKey string
 				Count  int
+				PQ     []string
+				PQDup  string
+				PQTx   []string
 			}
 			if err := json.Unmarshal(out, &v); err != nil {
 				t.Fatalf("output %s: %v", out, err)
@@ -99,6 +115,9 @@ func TestBoto3(t *testing.T) {
 			}
 			if v.BadKey != "The provided key element does not match the schema" || v.Count != 40 {
 				t.Errorf("summary: %+v", v)
+			}
+			if strings.Join(v.PQ, ",") != "s02,s04" || v.PQDup != "DuplicateItemException" || strings.Join(v.PQTx, ",") != "None,ConditionalCheckFailed" {
+				t.Errorf("partiql: %+v", v)
 			}
 		})
 	}
