@@ -142,7 +142,7 @@ func (s *Service) notify(req *service.Request, b *bucketRecord, event string, o 
 }
 
 func eventJSON(req *service.Request, b *bucketRecord, event, configID string, o *objectRecord, now time.Time) string {
-	obj := map[string]any{"key": url.QueryEscape(o.Key), "sequencer": strings.ToUpper(strconv.FormatInt(o.Modified.UnixNano(), 16))}
+	obj := map[string]any{"key": eventKey(o.Key), "sequencer": strings.ToUpper(strconv.FormatInt(o.Modified.UnixNano(), 16))}
 	if strings.HasPrefix(event, "ObjectCreated") {
 		obj["size"] = o.Size
 		obj["eTag"] = trimQuotes(o.ETag)
@@ -173,4 +173,10 @@ func eventJSON(req *service.Request, b *bucketRecord, event, configID string, o 
 	}
 	out, _ := json.Marshal(map[string]any{"Records": []any{rec}})
 	return string(out)
+}
+
+// eventKey encodes an object key as S3 event notifications carry it: form
+// encoding (a space becomes "+"), with "/" left as it is.
+func eventKey(key string) string {
+	return strings.ReplaceAll(url.QueryEscape(key), "%2F", "/")
 }
