@@ -7,7 +7,12 @@
 // Everything is driven by the API model. Routing uses a table built once per
 // *model.API and cached in the codec value; paths are matched on the raw,
 // still-escaped path and label values are percent-decoded individually, so
-// S3 keys such as "a%2Fb//../c" arrive intact.
+// S3 keys such as "a%2Fb//../c" arrive intact. The same table holds each
+// operation's binding: its header members by canonical header key and its
+// query members by name, so decoding looks at each request header and query
+// parameter once instead of asking the request for every member the shape
+// declares, and response headers are written under keys canonicalised in
+// advance.
 //
 // # Values
 //

@@ -19,6 +19,26 @@
 // metadata). Decoded bucket records are cached next to the
 // bytes they came from and reused only while the stored bytes are unchanged.
 //
+// Bodies larger than that are read, hashed and written through pooled
+// 256 KiB buffers, and CompleteMultipartUpload concatenates the parts into
+// the final blob file by file (a kernel copy on disk), so a 5 GiB upload
+// holds no more than a few buffers in memory.
+//
+// # Measuring
+//
+//	go test ./internal/service/s3 -run '^$' -bench 'Stack|Loopback' -benchmem
+//
+// replays requests the Go SDK sent (captured once, SigV4-signed) against the
+// gateway as the server builds it on a disk store: BenchmarkStack* call the
+// handler (allocations and process CPU per request, cpu-µs/op),
+// BenchmarkLoopback* go through net/http over loopback, next to a bare
+// net/http handler and net/http's file server as floors.
+//
+//	OVERCAST_S3_BIG=1 go test ./internal/service/s3 -run TestBigMultipartRSS -v -timeout 30m
+//
+// uploads 5 GiB through the SDK's upload manager to a server in a child
+// process and reports the server's largest resident set size.
+//
 // The request-rate mode (Options.RateLimit, `overcast --s3-rate-limit`)
 // admits 3,500 writes (PUT, COPY, POST, DELETE) and 5,500 reads (GET, HEAD,
 // LIST) per second per bucket prefix and answers the excess with
