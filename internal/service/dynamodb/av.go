@@ -669,3 +669,96 @@ func sortedNames(it item) []string {
 }
 
 var _ = utf8.RuneError
+
+// ---- stored item straight to wire form ----
+
+// decodeWire decodes a stored item directly into its wire form (skipping
+// the item representation) and returns its size as item.size counts it.
+func decodeWire(b []byte) (map[string]any, int, error) {
+	d := decoder{b: b}
+	size := 0
+	n := d.uvarint()
+	m := make(map[string]any, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		k := d.str()
+		v, sz := d.wireValue()
+		size += len(k) + sz
+		m[k] = v
+	}
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	return m, size, nil
+}
+
+func (d *decoder) wireValue() (map[string]any, int) {
+	if len(d.b) == 0 {
+		d.err = errCorrupt
+		return nil, 0
+	}
+	t := d.b[0]
+	d.b = d.b[1:]
+	switch t {
+	case tS:
+		s := d.str()
+		return map[string]any{"S": s}, len(s)
+	case tN:
+		s := d.str()
+		return map[string]any{"N": s}, numSize(s)
+	case tB:
+		s := d.str()
+		return map[string]any{"B": []byte(s)}, len(s)
+	case tBOOL:
+		if len(d.b) == 0 {
+			d.err = errCorrupt
+			return nil, 0
+		}
+		v := d.b[0] == 1
+		d.b = d.b[1:]
+		return map[string]any{"BOOL": v}, 1
+	case tNULL:
+		return map[string]any{"NULL": true}, 1
+	case tSS, tNS, tBS:
+		n := d.uvarint()
+		l := make([]any, 0, n)
+		size := 0
+		for i := 0; i < n && d.err == nil; i++ {
+			s := d.str()
+			switch t {
+			case tNS:
+				size += numSize(s)
+				l = append(l, s)
+			case tBS:
+				size += len(s)
+				l = append(l, []byte(s))
+			default:
+				size += len(s)
+				l = append(l, s)
+			}
+		}
+		return map[string]any{typeName(t): l}, size
+	case tL:
+		n := d.uvarint()
+		l := make([]any, 0, n)
+		size := 3
+		for i := 0; i < n && d.err == nil; i++ {
+			v, sz := d.wireValue()
+			l = append(l, v)
+			size += sz + 1
+		}
+		return map[string]any{"L": l}, size
+	case tM:
+		n := d.uvarint()
+		m := make(map[string]any, n)
+		size := 3
+		for i := 0; i < n && d.err == nil; i++ {
+			k := d.str()
+			v, sz := d.wireValue()
+			m[k] = v
+			size += len(k) + sz + 1
+		}
+		return map[string]any{"M": m}, size
+	}
+	d.err = errCorrupt
+	return nil, 0
+}

@@ -75,6 +75,7 @@ print(json.dumps(out))
 `
 
 func TestBoto3(t *testing.T) {
+	t.Parallel() // slow clients run beside the rest of the package
 	for _, py := range awstest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
 			t.Parallel()
@@ -124,6 +125,7 @@ func TestBoto3(t *testing.T) {
 }
 
 func TestCLI(t *testing.T) {
+	t.Parallel()
 	for _, c := range awstest.CLIs(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
@@ -143,12 +145,11 @@ func TestCLI(t *testing.T) {
 			}
 			must("create-table", "--table-name", "cli-tab", "--attribute-definitions", "AttributeName=id,AttributeType=S",
 				"--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
-			must("update-item", "--table-name", "cli-tab", "--key", `{"id":{"S":"1"}}`, "--update-expression", "SET n = if_not_exists(n, :base) + :one",
-				"--expression-attribute-values", `{":one":{"N":"1"},":base":{"N":"41"}}`)
-			out := must("get-item", "--table-name", "cli-tab", "--key", `{"id":{"S":"1"}}`)
-			var g struct{ Item map[string]map[string]string }
-			if err := json.Unmarshal([]byte(out), &g); err != nil || g.Item["n"]["N"] != "42" {
-				t.Fatalf("get-item: %s", out)
+			out := must("update-item", "--table-name", "cli-tab", "--key", `{"id":{"S":"1"}}`, "--update-expression", "SET n = if_not_exists(n, :base) + :one",
+				"--expression-attribute-values", `{":one":{"N":"1"},":base":{"N":"41"}}`, "--return-values", "ALL_NEW")
+			var g struct{ Attributes map[string]map[string]string }
+			if err := json.Unmarshal([]byte(out), &g); err != nil || g.Attributes["n"]["N"] != "42" {
+				t.Fatalf("update-item: %s", out)
 			}
 			out, err := run("put-item", "--table-name", "cli-tab", "--item", `{"id":{"S":"1"}}`, "--condition-expression", "attribute_not_exists(id)")
 			if err == nil || !strings.Contains(out, "ConditionalCheckFailedException") {

@@ -609,7 +609,14 @@ func (s *Service) getItem(r *service.Request) (map[string]any, error) {
 	}
 	out := map[string]any{}
 	size := 0
-	if raw != nil {
+	if raw != nil && proj == nil {
+		w, sz, err := decodeWire(raw)
+		if err != nil {
+			return nil, err
+		}
+		size = sz
+		out["Item"] = w
+	} else if raw != nil {
 		it, err := decodeItem(raw)
 		if err != nil {
 			return nil, err

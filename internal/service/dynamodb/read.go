@@ -50,7 +50,35 @@ func (s *Service) runRead(p *readPlan) (map[string]any, error) {
 				}
 			}
 			var ierr error
+			// Whole items with nothing to evaluate go straight to the wire.
+			plain := p.filter == nil && p.shape == nil && p.proj == nil && !p.fetchAll && !p.count
 			fn := func(k, v []byte) bool {
+				if plain {
+					w, sz, err := decodeWire(v)
+					if err != nil {
+						ierr = err
+						return false
+					}
+					scanned++
+					count++
+					size += sz
+					items = append(items, w)
+					if scanned == p.limit || size >= pageLimit {
+						p.lastKey = append(p.lastKey[:0], k...)
+						it, err := decodeItem(v)
+						if err != nil {
+							ierr = err
+							return false
+						}
+						if p.ix != nil {
+							last = p.t.indexKeyOf(p.ix, it)
+						} else {
+							last = p.t.keyOf(it)
+						}
+						return false
+					}
+					return true
+				}
 				it, err := decodeItem(v)
 				if err != nil {
 					ierr = err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/big"
 	"math/rand"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -252,7 +253,11 @@ func FuzzNumber(f *testing.F) {
 func FuzzDecodeItem(f *testing.F) {
 	f.Add(encodeItem(item{"a": {t: tL, l: []av{{t: tS, s: "x"}}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeItem(b)
+		it, err := decodeItem(b)
+		w, _, werr := decodeWire(b)
+		if (err == nil) != (werr == nil) || (err == nil && !reflect.DeepEqual(w, it.wire())) {
+			t.Fatalf("decodeWire and decodeItem disagree on %x: %v / %v", b, err, werr)
+		}
 		decodeKeyAV(b, tN)
 		decodeKeyAV(b, tS)
 	})
@@ -272,5 +277,19 @@ func TestNumberFastPaths(t *testing.T) {
 		if e == numOK && numSize(s) != (len(n.digits)+1)/2+1 {
 			t.Errorf("numSize(%q) = %d, want %d", s, numSize(s), (len(n.digits)+1)/2+1)
 		}
+	}
+}
+
+func TestDecodeWireMatchesItem(t *testing.T) {
+	it := item{"s": {t: tS, s: "x"}, "n": {t: tN, s: "-12.5"}, "b": {t: tB, s: "\x00\x01"}, "t": {t: tBOOL, b: true},
+		"z": {t: tNULL, b: true}, "ss": {t: tSS, set: []string{"a", "b"}}, "ns": {t: tNS, set: []string{"1", "20"}},
+		"bs": {t: tBS, set: []string{"q"}}, "l": {t: tL, l: []av{{t: tS, s: "a"}, {t: tM, m: map[string]av{"k": {t: tN, s: "7"}}}}},
+		"m": {t: tM, m: map[string]av{"in": {t: tL, l: []av{{t: tBOOL}}}}}}
+	w, size, err := decodeWire(encodeItem(it))
+	if err != nil || size != it.size() || !reflect.DeepEqual(w, it.wire()) {
+		t.Fatalf("decodeWire: %v (size %d, want %d)\n%v\n%v", err, size, it.size(), w, it.wire())
+	}
+	if _, _, err := decodeWire([]byte{1, 1, 'k', tL, 5}); err == nil {
+		t.Fatal("corrupt input decoded")
 	}
 }
