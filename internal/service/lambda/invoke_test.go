@@ -50,7 +50,7 @@ func TestInvokeGo(t *testing.T) {
 	ctx := context.Background()
 	createGo(t, c, "gofn", func(in *awslambda.CreateFunctionInput) {
 		in.Environment = &types.Environment{Variables: map[string]string{"CUSTOM": "hello"}}
-		in.Timeout = aws.Int32(1)
+		in.Timeout = aws.Int32(5) // generous: the machine may be loaded; "forever" still times out
 	})
 
 	// Synchronous, with the log tail.
@@ -64,7 +64,7 @@ func TestInvokeGo(t *testing.T) {
 	}
 	if e1.Name != "gofn" || e1.Version != "$LATEST" || e1.Memory != 128 || e1.Region != "us-east-1" || e1.Handler != "bootstrap" || e1.Custom != "hello" ||
 		e1.ARN != "arn:aws:lambda:us-east-1:000000000000:function:gofn" || e1.Endpoint != srv.URL() || e1.AccessKey != "test" ||
-		e1.LogGroup != "/aws/lambda/gofn" || e1.TaskRoot == "" || e1.MsLeft <= 0 || e1.MsLeft > 1000 {
+		e1.LogGroup != "/aws/lambda/gofn" || e1.TaskRoot == "" || e1.MsLeft <= 0 || e1.MsLeft > 5000 {
 		t.Fatalf("function saw %+v", e1)
 	}
 	logs, _ := base64.StdEncoding.DecodeString(*out.LogResult)
@@ -97,10 +97,10 @@ func TestInvokeGo(t *testing.T) {
 	// A timeout kills the environment.
 	out = invoke(t, c, &awslambda.InvokeInput{FunctionName: aws.String("gofn"), Payload: []byte(`{"action":"forever"}`), LogType: types.LogTypeTail})
 	json.Unmarshal(out.Payload, &doc)
-	if aws.ToString(out.FunctionError) != "Unhandled" || doc["errorType"] != "Sandbox.Timedout" || !strings.HasSuffix(doc["errorMessage"].(string), "Task timed out after 1.00 seconds") {
+	if aws.ToString(out.FunctionError) != "Unhandled" || doc["errorType"] != "Sandbox.Timedout" || !strings.HasSuffix(doc["errorMessage"].(string), "Task timed out after 5.00 seconds") {
 		t.Fatalf("timeout invoke: %v %s", out.FunctionError, out.Payload)
 	}
-	if logs, _ := base64.StdEncoding.DecodeString(*out.LogResult); !strings.Contains(string(logs), "Task timed out after 1.00 seconds") || !strings.Contains(string(logs), "Status: timeout") {
+	if logs, _ := base64.StdEncoding.DecodeString(*out.LogResult); !strings.Contains(string(logs), "Task timed out after 5.00 seconds") || !strings.Contains(string(logs), "Status: timeout") {
 		t.Fatalf("timeout log:\n%s", logs)
 	}
 	out = invoke(t, c, &awslambda.InvokeInput{FunctionName: aws.String("gofn")})
