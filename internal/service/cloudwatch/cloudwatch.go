@@ -38,7 +38,11 @@
 //     for missing data is approximated (see evaluate.go).
 //   - Anomaly detection, dashboards, metric streams, Contributor Insights,
 //     mute rules and cross-account observability are not implemented and
-//     answer NotImplemented. GetMetricWidgetImage is not implemented.
+//     answer NotImplemented.
+//   - GetMetricWidgetImage draws its own chart (package chart): same data,
+//     layout and default palette as CloudWatch but not pixel-identical (a
+//     5×8 bitmap font, no anti-aliasing). See widget.go for what the widget
+//     JSON supports and how it deviates.
 package cloudwatch
 
 import (
@@ -169,6 +173,7 @@ func (s *Service) Handlers() map[string]service.Handler {
 		"TagResource":             s.tagResource,
 		"UntagResource":           s.untagResource,
 		"ListTagsForResource":     s.listTagsForResource,
+		"GetMetricWidgetImage":    s.getMetricWidgetImage,
 	}
 }
 
