@@ -239,7 +239,7 @@ func (rep *Report) printText(w io.Writer) {
 	if s.Duration > 0 {
 		dur = s.Duration.String()
 	}
-	fmt.Fprintf(w, "settings: %d starts per target; load: %s goroutines, %d interleaved runs of %s after %v warm-up each; set-up limit %v\n",
+	fmt.Fprintf(w, "settings: %d starts per target; load: goroutines %s, %d interleaved runs per workload and target, run length %s, %v warm-up before each; set-up limit %v\n",
 		s.Starts, conc, s.Runs, dur, s.Warmup, s.SetupTimeout)
 	fmt.Fprintf(w, "sizes: DynamoDB table %d items; CloudWatch metric %d datapoints; SNS fan-out %.0f publishes/s\n",
 		s.Options.DynamoDBItems, s.Options.MetricDatapoints, s.Options.FanoutRate)
