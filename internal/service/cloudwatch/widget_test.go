@@ -3,6 +3,7 @@ package cloudwatch_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/overcast-dev/overcast/internal/awstest"
 )
 
 // putSeries puts value f(i) at base+i minutes for i in [0, n).
@@ -276,5 +279,45 @@ func TestSDKWidgetImageErrors(t *testing.T) {
 	_, err := c.GetMetricWidgetImage(ctx, &cw.GetMetricWidgetImageInput{MetricWidget: aws.String(`{"metrics": [["A", "B"]]}`), OutputFormat: aws.String("jpeg")})
 	if code := apiCode(err); code != "InvalidParameterValue" {
 		t.Errorf("OutputFormat jpeg: got %v (code %q)", err, code)
+	}
+}
+
+const boto3WidgetScript = `
+import boto3, json, sys
+from botocore.exceptions import ClientError
+cw = boto3.client("cloudwatch", endpoint_url=sys.argv[1])
+img = cw.get_metric_widget_image(MetricWidget=json.dumps({"metrics": [["Py", "M"]], "width": 320, "height": 240, "title": "py"}))["MetricWidgetImage"]
+out = {"png": img[:8].hex(), "w": int.from_bytes(img[16:20], "big"), "h": int.from_bytes(img[20:24], "big"), "version": boto3.__version__}
+try:
+    cw.get_metric_widget_image(MetricWidget='{"metrics": 1}')
+except ClientError as e:
+    out["error"] = e.response["Error"]["Code"]
+print(json.dumps(out))
+`
+
+// TestBoto3WidgetImage gets a widget image with boto3 1.43 (json 1.0) and
+// Debian's boto3 (query): the blob arrives as PNG bytes of the asked size.
+func TestBoto3WidgetImage(t *testing.T) {
+	e := start(t, envOpt{})
+	for _, py := range awstest.Pythons(t) {
+		t.Run(py.Name, func(t *testing.T) {
+			out, err := run(t, py.Path, "-c", boto3WidgetScript, e.url)
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			var v struct {
+				PNG, Version, Error string
+				W, H                int
+			}
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			if v.PNG != "89504e470d0a1a0a" || v.W != 320 || v.H != 240 {
+				t.Errorf("boto3 %s: image header %s, %dx%d", v.Version, v.PNG, v.W, v.H)
+			}
+			if v.Error != "InvalidParameterInput" {
+				t.Errorf("boto3 %s: error code %q", v.Version, v.Error)
+			}
+		})
 	}
 }
