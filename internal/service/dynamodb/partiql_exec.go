@@ -20,6 +20,12 @@ func pqParams(in map[string]any) ([]av, error) {
 	l := asList(in["Parameters"])
 	out := make([]av, len(l))
 	for i, v := range l {
+		if bad, ok := unconvertibleNumber(v); ok {
+			if bad == "" {
+				return nil, validation("The parameter cannot be converted to a numeric value")
+			}
+			return nil, validation("The parameter cannot be converted to a numeric value: %s", bad)
+		}
 		a, err := fromWire(v, 0)
 		if err != nil {
 			return nil, err
@@ -27,6 +33,46 @@ func pqParams(in map[string]any) ([]av, error) {
 		out[i] = a
 	}
 	return out, nil
+}
+
+// unconvertibleNumber finds, in document order, a number in a parameter that
+// is not a number at all (DynamoDB's PartiQL reports those differently from
+// PutItem).
+func unconvertibleNumber(v any) (string, bool) {
+	m, _ := v.(map[string]any)
+	for k, x := range m {
+		switch k {
+		case "N":
+			if s, _ := x.(string); !isNumber(s) {
+				return s, true
+			}
+		case "NS":
+			for _, e := range asList(x) {
+				if s, _ := e.(string); !isNumber(s) {
+					return s, true
+				}
+			}
+		case "L":
+			for _, e := range asList(x) {
+				if s, ok := unconvertibleNumber(e); ok {
+					return s, true
+				}
+			}
+		case "M":
+			mm, _ := x.(map[string]any)
+			for _, e := range mm {
+				if s, ok := unconvertibleNumber(e); ok {
+					return s, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+func isNumber(s string) bool {
+	_, e := parseNum(s)
+	return e != numSyntax
 }
 
 // pqParse parses a statement and its parameters into a ValidationException

@@ -161,6 +161,8 @@ func TestPartiQL(t *testing.T) {
 		_, err := exec(stmt)
 		apiErr(t, err, "ValidationException", msg)
 	}
+	_, err = exec(`SELECT * FROM pqt WHERE pk = 'a' AND n = ?`, &types.AttributeValueMemberN{Value: "abc"})
+	apiErr(t, err, "ValidationException", "The parameter cannot be converted to a numeric value: abc")
 	_, err = exec(`SELECT * FROM nosuch WHERE pk = 'a'`)
 	apiErr(t, err, "ResourceNotFoundException", "")
 
