@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -36,7 +37,8 @@ func TestCrashHelper(t *testing.T) {
 		return
 	}
 	srv := awstest.Start(t, awstest.WithServices("dynamodb"), awstest.WithDataDir(dir), fsync)
-	c := dynamodb.NewFromConfig(srv.Config)
+	// PutItem is idempotent here, so a transient client error may be retried.
+	c := dynamodb.NewFromConfig(srv.Config, func(o *dynamodb.Options) { o.Retryer = retry.NewStandard() })
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String("crash"), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
