@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/overcast-dev/overcast/internal/protocol/awserr"
@@ -98,6 +99,34 @@ type prepared struct {
 	id          string
 	seq         uint64
 	dup         bool
+
+	// sigs memoises envelope signatures: every subscription of one
+	// publish signs the same fields, and an RSA signature is costly.
+	sigMu sync.Mutex
+	sigs  map[string]string
+}
+
+// signature returns the envelope signature of fields, signing once per
+// distinct input within this publish.
+func (p *prepared) signature(s *Service, sigVersion string, fields [][2]string) string {
+	var kb strings.Builder
+	kb.WriteString(sigVersion)
+	for _, f := range fields {
+		kb.WriteByte(0)
+		kb.WriteString(f[1])
+	}
+	key := kb.String()
+	p.sigMu.Lock()
+	defer p.sigMu.Unlock()
+	if sig, ok := p.sigs[key]; ok {
+		return sig
+	}
+	sig := s.sign(sigVersion, fields)
+	if p.sigs == nil {
+		p.sigs = map[string]string{}
+	}
+	p.sigs[key] = sig
+	return sig
 }
 
 func (p *prepared) messageFor(protocol string) string {
@@ -474,14 +503,17 @@ func (s *Service) sign(sigVersion string, fields [][2]string) string {
 		sb.WriteString(f[1])
 		sb.WriteByte('\n')
 	}
+	key, err := s.signingKey()
+	if err != nil {
+		return ""
+	}
 	var sig []byte
-	var err error
 	if sigVersion == "2" {
 		h := sha256.Sum256([]byte(sb.String()))
-		sig, err = rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, h[:])
+		sig, err = rsa.SignPKCS1v15(nil, key, crypto.SHA256, h[:])
 	} else {
 		h := sha1.Sum([]byte(sb.String()))
-		sig, err = rsa.SignPKCS1v15(nil, s.key, crypto.SHA1, h[:])
+		sig, err = rsa.SignPKCS1v15(nil, key, crypto.SHA1, h[:])
 	}
 	if err != nil {
 		return ""
@@ -515,7 +547,7 @@ func (s *Service) envelope(t *topic, sub *subscription, p *prepared, msg string,
 	jsonField(&b, false, "Message", msg)
 	jsonField(&b, false, "Timestamp", ts)
 	jsonField(&b, false, "SignatureVersion", sigVersion)
-	jsonField(&b, false, "Signature", s.sign(sigVersion, signed))
+	jsonField(&b, false, "Signature", p.signature(s, sigVersion, signed))
 	jsonField(&b, false, "SigningCertURL", s.base()+certPath)
 	jsonField(&b, false, "UnsubscribeURL", s.base()+"/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn="+url.QueryEscape(sub.rec.Arn))
 	if len(p.attrs) > 0 {

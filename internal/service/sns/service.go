@@ -49,6 +49,10 @@ type Service struct {
 	topics map[string]*topic        // by ARN
 	subs   map[string]*subscription // by ARN
 
+	// The signing key and certificate are made on first use: generating
+	// an RSA key costs tens of milliseconds that start-up should not pay.
+	keyOnce sync.Once
+	keyErr  error
 	key     *rsa.PrivateKey
 	certPEM []byte
 
@@ -138,9 +142,6 @@ func (s *Service) Handlers() map[string]service.Handler {
 
 // Start loads topics and subscriptions and makes the signing key.
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.makeKey(); err != nil {
-		return err
-	}
 	start, end := storage.ServiceRange("sns")
 	err := s.kv.View(func(tx storage.Tx) error {
 		return tx.Scan(start, end, func(k, v []byte) bool {
@@ -189,10 +190,13 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 }
 
+// signingKey returns the notification signing key, making it on first use.
+func (s *Service) signingKey() (*rsa.PrivateKey, error) {
+	s.keyOnce.Do(func() { s.keyErr = s.makeKey() })
+	return s.key, s.keyErr
+}
+
 func (s *Service) makeKey() error {
-	if s.key != nil {
-		return nil
-	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fmt.Errorf("signing key: %w", err)
@@ -221,6 +225,10 @@ const certPath = "/SimpleNotificationService-overcast.pem"
 func (s *Service) ServeHost(w http.ResponseWriter, r *http.Request) bool {
 	if r.URL.Path != certPath || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
+	}
+	if _, err := s.signingKey(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return true
 	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Write(s.certPEM)
