@@ -87,7 +87,7 @@ func Config(endpoint, accessKey, secretKey string) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		HTTPClient:   &http.Client{Transport: sdkTransport{http.DefaultTransport.(*http.Transport).Clone()}},
 		Retryer:      transportRetryer,
 	}
 }
@@ -117,4 +117,29 @@ func transportRetryer() aws.Retryer {
 			return aws.FalseTernary
 		})}
 	})
+}
+
+// sdkTransport hands net/http the SDK's request bodies without their
+// io.WriterTo. smithy-go closes a request body as soon as the response head
+// arrives, and its closed body's WriteTo returns io.EOF. net/http flushes
+// the head of a request whose body is not an in-memory reader and writes
+// the body straight to the socket, so the server may answer before the
+// request writer has checked the body for bytes beyond Content-Length; that
+// check's io.Copy takes the WriteTo path, reports the io.EOF as a failed
+// request write, and the transport closes the connection under the
+// response body the SDK is still reading ("use of closed network
+// connection" after a 200, which no retry may repeat). Through Read, a
+// closed body is a plain end of stream.
+type sdkTransport struct{ next http.RoundTripper }
+
+// readOnlyBody hides the body's io.WriterTo.
+type readOnlyBody struct{ io.ReadCloser }
+
+func (t sdkTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, ok := r.Body.(io.WriterTo); ok {
+		r2 := r.WithContext(r.Context()) // RoundTrip must not change r
+		r2.Body = readOnlyBody{r.Body}
+		r = r2
+	}
+	return t.next.RoundTrip(r)
 }
