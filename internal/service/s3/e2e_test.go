@@ -73,7 +73,7 @@ func TestNotificationToSQS(t *testing.T) {
 			}
 		}
 	}
-	want := "s3:TestEvent|ObjectCreated:Put evt/photos%2Fcat.jpg|ObjectRemoved:Delete evt/photos%2Fcat.jpg"
+	want := "s3:TestEvent|ObjectCreated:Put evt/photos/cat.jpg|ObjectRemoved:Delete evt/photos/cat.jpg"
 	if got := strings.Join(names, "|"); got != want {
 		t.Errorf("events %s, want %s", got, want)
 	}
@@ -134,7 +134,7 @@ func TestNotificationToSNS(t *testing.T) {
 			}
 		}
 	}
-	if want := "s3:TestEvent|ObjectCreated:Put data%2Freport.csv"; strings.Join(got, "|") != want {
+	if want := "s3:TestEvent|ObjectCreated:Put data/report.csv"; strings.Join(got, "|") != want {
 		t.Errorf("got %v, want %s", got, want)
 	}
 }

@@ -370,11 +370,11 @@ func TestNotifications(t *testing.T) {
 	put(t, c, "bkt", "img/a.png", "x")
 	put(t, c, "bkt", "doc/a.jpg", "x")
 	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("img/a.png")})
-	want := []string{"s3:TestEvent", "ObjectCreated:Put img%2Fa+b.jpg"}
+	want := []string{"s3:TestEvent", "ObjectCreated:Put img/a+b.jpg"}
 	if got := sink.events(queue); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("queue events %v, want %v", got, want)
 	}
-	want = []string{"s3:TestEvent", "ObjectRemoved:Delete img%2Fa.png"}
+	want = []string{"s3:TestEvent", "ObjectRemoved:Delete img/a.png"}
 	if got := sink.events(topic); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("topic events %v, want %v", got, want)
 	}
