@@ -346,6 +346,18 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Handler returns the gateway, for serving without a listener.
 func (s *Server) Handler() http.Handler { return s.gw }
 
+// Service returns the server's service called name (as ServiceNames lists
+// it), or nil. Tests reach test hooks through it, such as a load
+// balancer's FlushMetrics.
+func (s *Server) Service(name string) service.Service {
+	for _, svc := range s.services {
+		if svc.Name() == name {
+			return svc
+		}
+	}
+	return nil
+}
+
 // Close stops serving, stops services in reverse order and closes the store.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
@@ -407,6 +419,14 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, sts.OIDCPath+"/") {
 		s.serveOIDC(w, r)
 		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/_overcast/sns/") {
+		for _, svc := range s.services {
+			if sn, ok := svc.(*sns.Service); ok {
+				sn.ServeInternal(w, r)
+				return
+			}
+		}
 	}
 	writeJSON := func(v any) {
 		w.Header().Set("Content-Type", "application/json")
