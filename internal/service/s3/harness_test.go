@@ -37,6 +37,7 @@ type harness struct {
 	verify bool
 	tls    bool
 	dir    string
+	sync   bool // fsync on the disk store, as the server does by default
 	opts   s3svc.Options
 }
 
@@ -85,7 +86,7 @@ func start(t testing.TB, opts ...option) *testServer {
 	var kv storage.KV
 	var blobs storage.Blobs
 	if h.dir != "" {
-		st, err := disk.Open(h.dir, disk.Options{NoSync: true})
+		st, err := disk.Open(h.dir, disk.Options{NoSync: !h.sync})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,8 +78,12 @@ func (c *capture) last() captured {
 // stackServer starts the whole server on a disk data directory and returns
 // it with the SDK's PutObject and GetObject requests of a 4 KiB object.
 func stackServer(b *testing.B, size int) (srv *testServer, put, get captured) {
-	// As in the server, request metrics are on.
-	srv = start(b, withDisk(b.TempDir()), func(h *harness) { h.opts.Metrics = dropMetrics{} })
+	// As in the server, request metrics are on and the store fsyncs
+	// (OVERCAST_BENCH_NOSYNC=1 turns that off).
+	srv = start(b, withDisk(b.TempDir()), func(h *harness) {
+		h.opts.Metrics = dropMetrics{}
+		h.sync = os.Getenv("OVERCAST_BENCH_NOSYNC") == ""
+	})
 	cfg := srv.cfg.Copy()
 	cp := &capture{next: cfg.HTTPClient.(*http.Client).Transport}
 	cfg.HTTPClient = &http.Client{Transport: cp}
