@@ -388,7 +388,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(err error) {
 		e := awserr.As(err)
-		if e.Status >= 500 {
+		if e.Status >= 500 && e.Status != http.StatusServiceUnavailable { // 503s are throttling answers (SlowDown)
 			g.cfg.Logger.Error("request failed", "request_id", reqID, "service", b.svc.Name(), "code", e.Code, "err", e.Message)
 		}
 		codec.WriteError(w, r, api, e, reqID)
