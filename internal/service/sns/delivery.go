@@ -321,10 +321,10 @@ func (s *Service) retry(policy retryPolicy, attempt func() (retryable bool, err 
 }
 
 // postHTTP makes one HTTP/S delivery attempt.
-func (s *Service) postHTTP(sub *subscription, msgType, id, topicArn, body string, raw bool) (bool, error) {
+func (s *Service) postHTTP(sub *subscription, msgType, id, topicArn, body string, raw bool) (retryable bool, status int, err error) {
 	req, err := http.NewRequest(http.MethodPost, sub.rec.Endpoint, strings.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
 	req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
@@ -339,17 +339,17 @@ func (s *Service) postHTTP(sub *subscription, msgType, id, topicArn, body string
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return true, err
+		return true, 0, err
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return true, fmt.Errorf("endpoint answered %s", resp.Status)
+		return true, resp.StatusCode, fmt.Errorf("endpoint answered %s", resp.Status)
 	}
 	if resp.StatusCode >= 300 {
 		// Client errors are not retried.
-		return false, fmt.Errorf("endpoint answered %s", resp.Status)
+		return false, resp.StatusCode, fmt.Errorf("endpoint answered %s", resp.Status)
 	}
-	return false, nil
+	return false, resp.StatusCode, nil
 }
 
 // lambdaRecord is one record of the event SNS sends to Lambda.
@@ -426,13 +426,28 @@ func (s *Service) deliverLambda(t *topic, sub *subscription, p *prepared, msg st
 	if parts := strings.SplitN(fn, ":", 7); len(parts) >= 7 && parts[2] == "lambda" {
 		region, account = parts[3], parts[4]
 	}
+	var o outcome
 	s.retry(managedPolicy, func() (bool, error) {
+		o.attempts++
 		err := box.InvokeAsync(context.Background(), account, region, fn, payload)
+		o.status = http.StatusAccepted
+		if err != nil {
+			o.status = http.StatusInternalServerError
+			if ae, ok := err.(*awserr.Error); ok {
+				o.status = ae.Status
+			}
+		}
 		if ae, ok := err.(*awserr.Error); ok && ae.Status < 500 && ae.Status != http.StatusTooManyRequests {
 			return false, err
 		}
 		return err != nil, err
 	}, func(err error) {
+		if err != nil {
+			o.response = lambdaError(err)
+		} else {
+			o.response = providerJSON("lambdaRequestId", newUUID())
+		}
+		s.logStatus(t, sub, p, msg, now, err, o)
 		if err != nil {
 			s.failed(t, sub, p, string(payload), nil, err)
 			return

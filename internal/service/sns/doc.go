@@ -59,12 +59,30 @@
 //   - Lambda deliveries are retried three times at once and twice a second
 //     apart (AWS keeps trying for days); SQS deliveries are not retried
 //     (a missing queue is a client error for AWS too).
-//   - Delivery status logging attributes (<Protocol>SuccessFeedbackRoleArn,
-//     ...FailureFeedbackRoleArn, ...SuccessFeedbackSampleRate) are stored
-//     and returned; no delivery status logs are written.
+//   - Delivery status logs: for http/s, sqs, lambda, application and
+//     firehose subscriptions, a topic with <Protocol>SuccessFeedbackRoleArn
+//     gets a status event for a sample of successful deliveries
+//     (<Protocol>SuccessFeedbackSampleRate, 0-100; 100 when unset) in the
+//     CloudWatch Logs group sns/<region>/<account>/<topic-name>, and with
+//     <Protocol>FailureFeedbackRoleArn one for every failed delivery in
+//     .../<topic-name>/Failure, in AWS's JSON shape (notification
+//     messageMD5Sum, messageId, topicArn, timestamp; delivery deliveryId,
+//     destination, providerResponse, dwellTimeMs, attempts, statusCode;
+//     status SUCCESS or FAILURE), through StatusLogger. The roles are not
+//     assumed or checked; one log stream per server run; sqsMessageId and
+//     lambdaRequestId in providerResponse are "Unrecorded"; SMS status
+//     logging (SetSMSAttributes) is not emulated.
 //   - Without a FunctionInvoker, and for email, email-json, SMS, Firehose
-//     and mobile push, deliveries are recorded (see Service.Deliveries),
-//     not sent, and count as delivered.
+//     and mobile push, deliveries are recorded (see Service.Deliveries,
+//     the last 1,000 in memory), not sent, and count as delivered. They are
+//     served at GET /_overcast/sns/deliveries (JSON array; filters
+//     protocol, endpoint, topic, subscription) and cleared with DELETE.
+//     Email and email-json subscriptions stay PendingConfirmation until
+//     ConfirmSubscription with the token of the recorded
+//     SubscriptionConfirmation (both record the JSON confirmation document
+//     email-json receives; AWS mails email endpoints a text version), and
+//     email notifications are the bare message without AWS's unsubscribe
+//     footer. Publish with PhoneNumber (E.164) is recorded the same way.
 //   - Platform applications, SMS sandbox and opt-out operations, and
 //     AddPermission/RemovePermission answer NotImplemented.
 //   - FIFO deduplication state is not kept across restarts.

@@ -236,9 +236,7 @@ func (s *Service) publish(r *service.Request) (map[string]any, error) {
 	}
 	if arn == "" {
 		if phone := service.Str(r.Input, "PhoneNumber"); phone != "" {
-			id := newUUID()
-			s.record(Delivery{Protocol: "sms", Endpoint: phone, Body: service.Str(r.Input, "Message"), Time: s.clock.Now()})
-			return map[string]any{"MessageId": id}, nil
+			return s.publishSMS(phone, inputFrom(r.Input))
 		}
 		return nil, errParam("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
 	}
@@ -423,20 +421,25 @@ func (s *Service) fanOut(t *topic, p *prepared) {
 				body, attrs = s.envelope(t, sub, p, msg, now), nil
 			}
 			if s.queues == nil {
-				s.failed(t, sub, p, body, attrs, errParam("SQS is not running"))
+				err := errParam("SQS is not running")
+				s.failed(t, sub, p, body, attrs, err)
+				s.logStatus(t, sub, p, msg, now, err, sqsOutcome(err))
 				continue
 			}
 			if err := s.queues.SendToQueue(context.Background(), sub.rec.Endpoint, body, attrs, p.groupID, p.dedupID); err != nil {
 				s.failed(t, sub, p, body, attrs, err)
+				s.logStatus(t, sub, p, msg, now, err, sqsOutcome(err))
 				continue
 			}
 			t.stats.delivered.Add(1)
+			s.logStatus(t, sub, p, msg, now, nil, sqsOutcome(nil))
 		case "http", "https":
 			body, attrs := msg, p.attrs
 			if !raw {
 				body, attrs = s.envelope(t, sub, p, msg, now), nil
 			}
-			s.postAsync(t, sub, "Notification", p.id, body, raw, func(err error) {
+			s.postAsync(t, sub, "Notification", p.id, body, raw, func(err error, o outcome) {
+				s.logStatus(t, sub, p, msg, now, err, o)
 				if err != nil {
 					s.failed(t, sub, p, body, attrs, err)
 					return
@@ -447,15 +450,17 @@ func (s *Service) fanOut(t *topic, p *prepared) {
 			if s.deliverLambda(t, sub, p, msg, now) {
 				continue
 			}
-			s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: string(s.lambdaEvent(t, sub, p, msg, now)), Time: now})
+			s.record(s.notification(t, sub, p, string(s.lambdaEvent(t, sub, p, msg, now)), now))
 			t.stats.delivered.Add(1)
+			s.logStatus(t, sub, p, msg, now, nil, outcome{attempts: 1, status: 202, response: providerJSON("lambdaRequestId", "Unrecorded")})
 		case "email", "email-json", "sms", "firehose", "application":
 			body := msg
 			if sub.rec.Protocol == "email-json" {
 				body = s.envelope(t, sub, p, msg, now)
 			}
-			s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: body, Time: now})
+			s.record(s.notification(t, sub, p, body, now))
 			t.stats.delivered.Add(1)
+			s.logStatus(t, sub, p, msg, now, nil, outcome{attempts: 1, status: 200, response: providerJSON("requestId", newUUID())})
 		}
 	}
 }
@@ -618,20 +623,31 @@ func (s *Service) sendConfirmation(r *service.Request, sub *subscription) {
 	case "http", "https":
 		s.postAsync(t, sub, "SubscriptionConfirmation", id, b.String(), false, nil)
 	default:
-		s.record(Delivery{Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint, SubscriptionArn: sub.rec.Arn, Body: b.String(), Time: s.clock.Now()})
+		s.record(Delivery{
+			Time: s.clock.Now(), Type: "SubscriptionConfirmation", Protocol: sub.rec.Protocol, Endpoint: sub.rec.Endpoint,
+			TopicArn: t.rec.Arn, SubscriptionArn: sub.rec.Arn, MessageID: id, Subject: "AWS Notification - Subscription Confirmation",
+			Body: b.String(), Token: sub.rec.Token, SubscribeURL: subURL,
+		})
 	}
 }
 
 // postAsync POSTs a message to an HTTP(S) subscription in the background,
 // retrying by the effective delivery policy on the service clock; done (if
 // set) gets the outcome.
-func (s *Service) postAsync(t *topic, sub *subscription, msgType, id, body string, raw bool, done func(error)) {
+func (s *Service) postAsync(t *topic, sub *subscription, msgType, id, body string, raw bool, done func(error, outcome)) {
 	policy := s.effectivePolicy(t, sub)
+	var o outcome
 	s.retry(policy, func() (bool, error) {
-		return s.postHTTP(sub, msgType, id, t.rec.Arn, body, raw)
+		o.attempts++
+		retryable, status, err := s.postHTTP(sub, msgType, id, t.rec.Arn, body, raw)
+		o.status, o.response = status, ""
+		if err != nil {
+			o.response = err.Error()
+		}
+		return retryable, err
 	}, func(err error) {
 		if done != nil {
-			done(err)
+			done(err, o)
 		} else if err != nil {
 			s.logger.Warn("sns: HTTP delivery failed", "subscription", sub.rec.Arn, "err", err)
 		}

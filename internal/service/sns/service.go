@@ -43,7 +43,10 @@ type Service struct {
 
 	invoker atomic.Pointer[invokerBox]
 	metrics metrics.Publisher
-	mgr     *controller.Manager
+	status  StatusLogger // delivery status logs; nil: none
+	// streamName is the log stream this run writes delivery status to.
+	streamName string
+	mgr        *controller.Manager
 
 	mu     sync.RWMutex
 	topics map[string]*topic        // by ARN
@@ -68,13 +71,22 @@ type Service struct {
 }
 
 // Delivery is a notification recorded for a protocol Overcast does not send
-// anywhere (email, email-json, sms), inspectable with Deliveries.
+// anywhere (email, email-json, sms, firehose, application, and lambda
+// without a FunctionInvoker), inspectable with Deliveries and served as JSON
+// at /_overcast/sns/deliveries.
 type Delivery struct {
-	Protocol        string
-	Endpoint        string
-	SubscriptionArn string
-	Body            string
-	Time            time.Time
+	Time            time.Time `json:"time"`
+	Type            string    `json:"type"` // Notification or SubscriptionConfirmation
+	Protocol        string    `json:"protocol"`
+	Endpoint        string    `json:"endpoint"`
+	TopicArn        string    `json:"topicArn,omitempty"`
+	SubscriptionArn string    `json:"subscriptionArn,omitempty"`
+	MessageID       string    `json:"messageId"`
+	Subject         string    `json:"subject,omitempty"`
+	Body            string    `json:"message"`
+	// Token and SubscribeURL are set on subscription confirmations.
+	Token        string `json:"token,omitempty"`
+	SubscribeURL string `json:"subscribeUrl,omitempty"`
 }
 
 // Option configures a Service.
@@ -101,7 +113,7 @@ func New(kv storage.KV, queues QueueSender, opts ...Option) *Service {
 		logger: slog.New(slog.DiscardHandler), metrics: metrics.Discard{},
 		client: &http.Client{Timeout: 15 * time.Second},
 		topics: map[string]*topic{}, subs: map[string]*subscription{},
-		done: make(chan struct{}),
+		done: make(chan struct{}), streamName: newUUID(),
 	}
 	for _, o := range opts {
 		o(s)

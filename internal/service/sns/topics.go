@@ -104,6 +104,12 @@ func validateTopicAttr(name, v string, fifo, create bool) (string, error) {
 		if len(v) > 100 {
 			return "", errParamf("Invalid parameter: DisplayName")
 		}
+	default:
+		if strings.HasSuffix(name, "SuccessFeedbackSampleRate") && v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 100 {
+				return "", errParamf("Invalid parameter: Attributes Reason: %s: must be an integer between 0 and 100", name)
+			}
+		}
 	}
 	return v, nil
 }
