@@ -420,6 +420,14 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		s.serveOIDC(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/_overcast/sns/") {
+		for _, svc := range s.services {
+			if sn, ok := svc.(*sns.Service); ok {
+				sn.ServeInternal(w, r)
+				return
+			}
+		}
+	}
 	writeJSON := func(v any) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

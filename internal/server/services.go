@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/overcast-dev/overcast/internal/service"
 	"github.com/overcast-dev/overcast/internal/service/cloudwatch"
 	"github.com/overcast-dev/overcast/internal/service/dynamodb"
@@ -51,7 +53,19 @@ func modules() []module {
 			if p.sqs != nil {
 				queues = p.sqs
 			}
-			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger), sns.WithMetrics(p.metrics))
+			// Delivery status logs go to CloudWatch Logs, which is built after
+			// SNS: p.logs is read when a status is logged.
+			status := sns.StatusLoggerFunc(func(ctx context.Context, account, region, group, stream string, events []sns.StatusEvent) error {
+				if p.logs == nil {
+					return nil
+				}
+				evs := make([]logs.Event, len(events))
+				for i, e := range events {
+					evs[i] = logs.Event{Timestamp: e.Timestamp, Message: e.Message}
+				}
+				return p.logs.PutEvents(ctx, account, region, group, stream, evs)
+			})
+			p.sns = sns.New(p.kv, queues, sns.WithClock(p.clock), sns.WithLogger(p.logger), sns.WithMetrics(p.metrics), sns.WithStatusLogger(status))
 			return p.sns
 		}},
 		{name: "dynamodb", build: func(p *parts) service.Service {
@@ -80,7 +94,7 @@ func modules() []module {
 			return p.ec2
 		}},
 		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: func(p *parts) service.Service {
-			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p)})
+			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p), Functions: elbFunctions{p}})
 			return p.elb
 		}},
 		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: newAutoScaling},
