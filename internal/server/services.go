@@ -94,7 +94,7 @@ func modules() []module {
 			return p.ec2
 		}},
 		{name: "elasticloadbalancing", deps: []string{"ec2"}, build: func(p *parts) service.Service {
-			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p)})
+			p.elb = elb.New(elb.Options{KV: p.kv, Logger: p.logger, Clock: p.clock, Metrics: p.metrics, Instances: elbInstances(p), Functions: elbFunctions{p}})
 			return p.elb
 		}},
 		{name: "autoscaling", deps: []string{"ec2", "elasticloadbalancing", "cloudwatch"}, build: newAutoScaling},

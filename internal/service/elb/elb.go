@@ -37,6 +37,23 @@
 // new ones go elsewhere, and the target disappears (state unused) after the
 // deregistration delay.
 //
+// Target groups of type lambda invoke their function (through
+// [FunctionInvoker]) synchronously for each request with the event AWS
+// sends: requestContext.elb.targetGroupArn, httpMethod, path,
+// queryStringParameters and headers (lower-cased names; the last value of a
+// repeated name), or multiValueQueryStringParameters and multiValueHeaders
+// when the attribute lambda.multi_value_headers.enabled is true, body and
+// isBase64Encoded (bodies of text/*, application/json, application/javascript
+// and application/xml are passed as they are, others base64-encoded). Query
+// parameters are passed undecoded, as AWS passes them. The function's
+// statusCode, headers (or multiValueHeaders in multi-value mode), body and
+// isBase64Encoded become the HTTP response; a function error, an unknown
+// function or an invalid answer (not JSON, no statusCode, a status outside
+// 100–599, bad base64, over 1 MB) is a 502, a throttled invocation a 503, a
+// request body over 1 MB a 413 and an Upgrade request a 400. With health
+// checks enabled a lambda target is checked by invoking it with a GET event
+// for the health check path and matching the answer's status.
+//
 // Health checks run per target group on the injected clock (HTTP(S) with
 // path and matcher, or TCP), with the group's interval, timeout and
 // thresholds. Targets of type instance resolve through [InstanceResolver].
@@ -53,7 +70,7 @@
 // stable synthetic Availability Zone; no subnets means one per zone a–c);
 // security groups are stored, not enforced; authenticate-oidc/cognito and
 // jwt-validation actions, trust stores, mutual TLS, capacity reservations,
-// gateway load balancers, lambda targets, access logs and TLS listeners on
+// gateway load balancers, access logs and TLS listeners on
 // NLB are not implemented; HTTPS listeners serve a self-signed certificate
 // whatever certificate ARN is given; a load balancer is provisioning only in
 // the CreateLoadBalancer answer and active afterwards; a new target turns
@@ -69,6 +86,16 @@
 // idle for a second is checked for a close by the target before reuse, and
 // an idempotent request without a body that meets a connection the target
 // closed meanwhile is retried once on a new connection.
+// Lambda targets: RegisterTargets accepts any well-formed function ARN
+// without checking that the function exists or that its resource policy
+// lets elasticloadbalancing.amazonaws.com invoke it (an unknown function
+// answers 502 at request time); a lambda target group holds one function
+// (a second answers TooManyTargets with this package's own wording); the
+// statusDescription of an answer is not used (Go writes the standard reason
+// phrase); an answer without Content-Type is sent without one; the
+// Lambda-specific metrics (LambdaUserError, LambdaInternalError) and the
+// AWSALB stickiness of lambda groups are not emulated; a deregistered
+// function stops receiving requests at once.
 package elb
 
 import (
@@ -122,6 +149,9 @@ type Options struct {
 	Instances InstanceResolver
 	// ListenHost is the address listeners bind; default 127.0.0.1.
 	ListenHost string
+	// Functions invokes the functions of lambda target groups; nil answers
+	// their requests 502 (see also [Service.SetFunctions]).
+	Functions FunctionInvoker
 }
 
 // Service is Elastic Load Balancing.
@@ -132,6 +162,7 @@ type Service struct {
 	pub       metrics.Publisher
 	instances InstanceResolver
 	listenOn  string
+	fns       atomic.Pointer[FunctionInvoker]
 
 	// mu serialises the control plane; the data plane reads snapshots.
 	mu        sync.Mutex
@@ -179,6 +210,7 @@ func New(o Options) *Service {
 	}
 	empty := map[string]*lbRuntime{}
 	s.hosts.Store(&empty)
+	s.SetFunctions(o.Functions)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }

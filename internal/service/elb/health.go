@@ -106,6 +106,9 @@ func (g *tgRuntime) checkAll(ctx context.Context, hc healthCheck) {
 
 // check runs one health check against t.
 func (g *tgRuntime) check(ctx context.Context, hc healthCheck, t *target) (bool, *reason) {
+	if g.lambda {
+		return g.checkLambda(ctx, hc, t)
+	}
 	host, port, _ := net.SplitHostPort(t.address())
 	if hc.Port != "" && hc.Port != "traffic-port" {
 		port = hc.Port

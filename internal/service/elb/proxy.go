@@ -114,6 +114,10 @@ func (l *listenerRuntime) forward(w http.ResponseWriter, r *http.Request, act *c
 		l.fail(w, http.StatusServiceUnavailable)
 		return
 	}
+	if g.lambda {
+		l.forwardLambda(w, r, g, t, start)
+		return
+	}
 	addr := t.address()
 	if act.portOverride > 0 {
 		host, _, _ := net.SplitHostPort(addr)
@@ -362,7 +366,7 @@ func (l *listenerRuntime) fail(w http.ResponseWriter, status int) {
 var errorPages = map[int][]byte{}
 
 func init() {
-	for code, text := range map[int]string{502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out", 500: "500 Internal Server Error"} {
+	for code, text := range map[int]string{400: "400 Bad Request", 413: "413 Request Entity Too Large", 502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out", 500: "500 Internal Server Error"} {
 		errorPages[code] = []byte("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text + "</h1></center>\r\n</body>\r\n</html>\r\n")
 	}
 }

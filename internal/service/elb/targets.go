@@ -85,6 +85,7 @@ type tgRuntime struct {
 	dim                  string
 	l4                   bool
 	instances            bool // target type instance (immutable)
+	lambda               bool // target type lambda (immutable)
 
 	mu       sync.Mutex
 	cfg      targetGroup
@@ -111,6 +112,7 @@ type tgRuntime struct {
 func newTGRuntime(s *Service, tg *targetGroup) *tgRuntime {
 	g := &tgRuntime{
 		s: s, arn: tg.ARN, account: tg.Account, region: tg.Region, dim: tgDimension(tg.ARN), l4: isL4(tg.Protocol), instances: tg.TargetType == "instance",
+		lambda:  tg.TargetType == "lambda",
 		targets: map[string]*target{}, draining: map[string]*target{},
 		kick: make(chan struct{}, 1), done: make(chan struct{}), up: newUpstream(),
 	}
@@ -215,6 +217,15 @@ func (g *tgRuntime) update(tg *targetGroup, inUse bool) {
 			t.state.Store(stUnavailable)
 			t.reason.Store(rsDisabled)
 		}
+	} else {
+		// Health checks turned on: checking starts over.
+		for _, t := range g.targets {
+			if t.state.Load() == stUnavailable {
+				t.state.Store(stInitial)
+				t.reason.Store(rsInitial)
+				t.checked = false
+			}
+		}
 	}
 	if changed {
 		g.publishLocked()
@@ -229,6 +240,14 @@ func (g *tgRuntime) update(tg *targetGroup, inUse bool) {
 
 // resolve sets t's dial address.
 func (g *tgRuntime) resolve(t *target) bool {
+	if g.lambda {
+		// A function is invoked by its ARN.
+		if t.addr.Load() == nil {
+			a := t.id
+			t.addr.Store(&a)
+		}
+		return true
+	}
 	ip := t.id
 	if g.instances {
 		var ok bool

@@ -20,6 +20,10 @@ func isL4(protocol string) bool {
 }
 
 func defaultHC(protocol, targetType string) healthCheck {
+	if targetType == "lambda" {
+		// Lambda targets: health checks off, an invocation every 35 seconds when on.
+		return healthCheck{Path: "/", Interval: 35, Timeout: 30, Healthy: 5, Unhealthy: 2, Matcher: "200"}
+	}
 	if isL4(protocol) {
 		return healthCheck{Enabled: true, Protocol: "TCP", Port: "traffic-port", Interval: 30, Timeout: 10, Healthy: 5, Unhealthy: 2}
 	}
@@ -31,6 +35,9 @@ func defaultHC(protocol, targetType string) healthCheck {
 }
 
 func defaultTGAttrs(protocol, targetType string) map[string]string {
+	if targetType == "lambda" {
+		return map[string]string{"lambda.multi_value_headers.enabled": "false"}
+	}
 	if isL4(protocol) {
 		return map[string]string{
 			"deregistration_delay.timeout_seconds": "300", "deregistration_delay.connection_termination.enabled": "false",
@@ -156,7 +163,9 @@ func (s *Service) createTargetGroup(r *service.Request) (map[string]any, error) 
 	}
 	switch targetType {
 	case "instance", "ip":
-	case "lambda", "alb":
+	case "lambda":
+		return s.createLambdaTargetGroup(r, name)
+	case "alb":
 		return nil, validation("Target groups of type '%s' are not supported", targetType)
 	default:
 		return nil, validation("1 validation error detected: Value '%s' at 'targetType' failed to satisfy constraint: Member must satisfy enum value set: [instance, ip, lambda, alb]", targetType)
@@ -264,11 +273,6 @@ func (s *Service) tgOut(tg *targetGroup) map[string]any {
 	out := map[string]any{
 		"TargetGroupArn":             tg.ARN,
 		"TargetGroupName":            tg.Name,
-		"Protocol":                   tg.Protocol,
-		"Port":                       int64(tg.Port),
-		"VpcId":                      tg.VpcID,
-		"HealthCheckProtocol":        tg.HC.Protocol,
-		"HealthCheckPort":            tg.HC.Port,
 		"HealthCheckEnabled":         tg.HC.Enabled,
 		"HealthCheckIntervalSeconds": int64(tg.HC.Interval),
 		"HealthCheckTimeoutSeconds":  int64(tg.HC.Timeout),
@@ -276,7 +280,14 @@ func (s *Service) tgOut(tg *targetGroup) map[string]any {
 		"UnhealthyThresholdCount":    int64(tg.HC.Unhealthy),
 		"LoadBalancerArns":           lbs,
 		"TargetType":                 tg.TargetType,
-		"IpAddressType":              tg.IPAddressType,
+	}
+	if tg.TargetType != "lambda" {
+		out["Protocol"] = tg.Protocol
+		out["Port"] = int64(tg.Port)
+		out["VpcId"] = tg.VpcID
+		out["HealthCheckProtocol"] = tg.HC.Protocol
+		out["HealthCheckPort"] = tg.HC.Port
+		out["IpAddressType"] = tg.IPAddressType
 	}
 	if tg.HC.Path != "" {
 		out["HealthCheckPath"] = tg.HC.Path
@@ -385,6 +396,11 @@ func (s *Service) modifyTargetGroup(r *service.Request) (map[string]any, error) 
 		return nil, err
 	}
 	ntg := *tg
+	if tg.TargetType == "lambda" {
+		if e := lambdaHCInput(r.Input); e != nil {
+			return nil, e
+		}
+	}
 	if e := applyHC(&ntg.HC, r.Input, tg.Protocol); e != nil {
 		return nil, e
 	}
@@ -458,6 +474,8 @@ func validateTGAttr(tg *targetGroup, k, v string) *awserr.Error {
 		return oneOf(k, v, "on", "off")
 	case "load_balancing.cross_zone.enabled":
 		return oneOf(k, v, "true", "false", "use_load_balancer_configuration")
+	case "lambda.multi_value_headers.enabled":
+		return boolAttr(k, v)
 	}
 	return validation("Target group attribute key '%s' is not recognized", k)
 }
@@ -515,6 +533,15 @@ func parseTargets(tg *targetGroup, in map[string]any, forRegister bool) ([]targe
 			if ip == nil || ip.To4() == nil {
 				return nil, apiErr("InvalidTargetException", "The IP address '%s' is not a valid IPv4 address", id)
 			}
+		case "lambda":
+			if !validFunctionARN(id) {
+				return nil, apiErr("InvalidTargetException", "The following targets are not valid Lambda function ARNs: '%s'", id)
+			}
+			if has(t, "Port") {
+				return nil, validation("A port cannot be specified for targets of type 'lambda'")
+			}
+			out = append(out, targetReg{ID: id, AZ: str(t, "AvailabilityZone")})
+			continue
 		}
 		port, ok := num(t, "Port")
 		if !ok {
@@ -537,6 +564,9 @@ func (s *Service) registerTargets(r *service.Request) (map[string]any, error) {
 	ts, terr := parseTargets(tg, r.Input, true)
 	if terr != nil {
 		return nil, terr
+	}
+	if tg.TargetType == "lambda" && lambdaTargetCount(tg, ts) > 1 {
+		return nil, apiErr("TooManyTargetsException", "You cannot register more than one Lambda function in a target group")
 	}
 	if err := s.registerLocked(tg, ts); err != nil {
 		return nil, err
@@ -641,6 +671,9 @@ func (s *Service) describeTargetHealth(r *service.Request) (map[string]any, erro
 			"Target":          map[string]any{"Id": h.ID, "Port": int64(h.Port)},
 			"HealthCheckPort": h.HealthCheckPort,
 			"TargetHealth":    map[string]any{"State": h.State},
+		}
+		if tg.TargetType == "lambda" {
+			d = map[string]any{"Target": map[string]any{"Id": h.ID}, "TargetHealth": map[string]any{"State": h.State}}
 		}
 		if h.AZ != "" {
 			d["Target"].(map[string]any)["AvailabilityZone"] = h.AZ
