@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/overcast-dev/overcast/internal/protocol"
 	"github.com/overcast-dev/overcast/internal/protocol/awserr"
+	"github.com/overcast-dev/overcast/internal/protocol/jsonenc"
 	"github.com/overcast-dev/overcast/internal/protocol/model"
 	"github.com/overcast-dev/overcast/internal/protocol/xmlenc"
 )
@@ -572,51 +572,4 @@ func scalarString(m *model.Ref, v any) (string, error) {
 }
 
 // appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[last:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			last = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[last:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			last = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[last:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			last = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[last:]...)
-	return append(b, '"')
-}
+func appendJSONString(b []byte, s string) []byte { return jsonenc.AppendString(b, s) }
