@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/protocol/sigv4"
@@ -60,7 +60,7 @@ func startFake(t *testing.T) *fakeEnv {
 	}
 	hs := httptest.NewServer(gw)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		svc.Stop(ctx)
 		hs.Close()
@@ -77,26 +77,23 @@ func mustCreate(t *testing.T, c *awssqs.Client, name string, attrs map[string]st
 	return *out.QueueUrl
 }
 
-// eventually polls cond until it holds or the bound is reached.
+// eventually polls cond until it holds or a generous bound (a safety net
+// for a loaded machine, not a timing assertion) passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 2000; i++ {
-		if cond() {
-			return
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
+// testConfig is awstest's client configuration: its transport keeps the
+// SDK's request writer from dropping a connection under a fast answer.
 func testConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}
+	return awstest.Config(endpoint, "test", "test")
 }
 
 // sweepLoops is how many timers SQS's own controllers hold on the fake
