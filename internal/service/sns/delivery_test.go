@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/metrics"
@@ -117,16 +117,13 @@ func startClock(t *testing.T) *clockEnv {
 	}
 	hs := httptest.NewServer(gw)
 	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		n.Stop(c)
 		q.Stop(c)
 		hs.Close()
 	})
-	cfg := aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(hs.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} },
-	}
+	cfg := awstest.Config(hs.URL, "test", "test")
 	e := &clockEnv{env: env{sns: awssns.NewFromConfig(cfg), sqs: awssqs.NewFromConfig(cfg)}, clock: clk, metrics: rec, lambda: inv}
 	e.settle(t)
 	return e
@@ -140,22 +137,24 @@ func (e *clockEnv) settle(t *testing.T, extra ...int) {
 	for _, x := range extra {
 		n += x
 	}
-	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := e.clock.BlockUntil(c, n); err != nil {
 		t.Fatalf("waiting for %d timers: %v", n, err)
 	}
 }
 
+// until polls cond until it holds or a generous bound (a safety net for a
+// loaded machine, not a timing assertion) passes.
 func until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 5000; i++ {
-		if cond() {
-			return
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		httpSleep()
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // hook is an HTTP endpoint answering the statuses in plan, then 200.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
@@ -391,7 +392,7 @@ func TestHTTPSubscription(t *testing.T) {
 	defer hook.Close()
 	wait := func(n int) []map[string]string {
 		var out []map[string]string
-		for i := 0; i < 5000; i++ {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 			mu.Lock()
 			out = append([]map[string]string(nil), received...)
 			mu.Unlock()
