@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,24 +31,51 @@ import (
 )
 
 // The instance program: an HTTP server on $INSTANCE_IP:8080 that answers
-// its instance id, after ?sleep=<ms> milliseconds when asked.
+// its instance id. A request with ?hold=1 is held until /release (or a
+// minute) passes; /inflight counts the requests held. The test reaches
+// /inflight and /release on the instance directly, not through the load
+// balancer.
 const webServer = `package main
 
 import (
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
+	"sync"
 	"time"
 )
 
 func main() {
 	id := os.Getenv("OVERCAST_INSTANCE_ID")
+	var mu sync.Mutex
+	held := 0
+	release := make(chan struct{})
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if ms, _ := strconv.Atoi(r.URL.Query().Get("sleep")); ms > 0 {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
+		if r.URL.Query().Get("hold") != "" {
+			mu.Lock()
+			held++
+			ch := release
+			mu.Unlock()
+			select {
+			case <-ch:
+			case <-time.After(time.Minute):
+			}
+			mu.Lock()
+			held--
+			mu.Unlock()
 		}
 		fmt.Fprint(w, id)
+	})
+	http.HandleFunc("/inflight", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprint(w, held)
+	})
+	http.HandleFunc("/release", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		close(release)
+		release = make(chan struct{})
+		mu.Unlock()
 	})
 	if err := http.ListenAndServe(os.Getenv("INSTANCE_IP")+":8080", nil); err != nil {
 		fmt.Println(err)
@@ -111,6 +139,10 @@ type env struct {
 	ctx context.Context
 	// pidDir receives <instance-id>.pgid files from the instances.
 	pidDir string
+	// elb publishes the load balancers' metrics of the minute so far.
+	elb interface{ FlushMetrics() }
+	// direct talks to instances without the load balancer.
+	direct *http.Client
 }
 
 var epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -118,10 +150,70 @@ var epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clk := clock.NewFake(epoch)
+	var launched []string
+	// Registered first, so it runs last: after the server has stopped,
+	// none of its instances' processes may be left.
+	t.Cleanup(func() { checkNoInstanceProcesses(t, launched) })
 	srv := awstest.Start(t, awstest.WithServices("autoscaling"), awstest.WithClock(clk))
-	return &env{t: t, srv: srv, clk: clk, ctx: context.Background(),
-		as: autoscaling.NewFromConfig(srv.Config), ec: ec2.NewFromConfig(srv.Config),
+	lb, ok := srv.Service("elasticloadbalancing").(interface{ FlushMetrics() })
+	if !ok {
+		t.Fatal("no load balancer metrics hook")
+	}
+	tr := &http.Transport{Proxy: nil}
+	t.Cleanup(tr.CloseIdleConnections)
+	e := &env{t: t, srv: srv, clk: clk, ctx: context.Background(), elb: lb,
+		direct: &http.Client{Transport: tr, Timeout: 10 * time.Second},
+		as:     autoscaling.NewFromConfig(srv.Config), ec: ec2.NewFromConfig(srv.Config),
 		lb: elbv2.NewFromConfig(srv.Config), cw: cloudwatch.NewFromConfig(srv.Config)}
+	// Runs before the server stops: note every instance it ran.
+	t.Cleanup(func() {
+		out, err := e.ec.DescribeInstances(e.ctx, &ec2.DescribeInstancesInput{})
+		if err != nil {
+			t.Errorf("DescribeInstances: %v", err)
+			return
+		}
+		for _, r := range out.Reservations {
+			for _, in := range r.Instances {
+				launched = append(launched, aws.ToString(in.InstanceId))
+			}
+		}
+	})
+	return e
+}
+
+// checkNoInstanceProcesses fails the test if a process of one of the
+// instances (by OVERCAST_INSTANCE_ID in its environment) is still alive.
+func checkNoInstanceProcesses(t *testing.T, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want["OVERCAST_INSTANCE_ID="+id] = true
+	}
+	var left []string
+	// The supervisor reaps its processes before the server's Close
+	// returns; a few polls let a reparented child finish dying.
+	for i := 0; i < 200; i++ {
+		left = left[:0]
+		procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+		for _, p := range procs {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			for _, kv := range strings.Split(string(b), "\x00") {
+				if want[kv] {
+					left = append(left, filepath.Base(filepath.Dir(p))+" "+kv)
+				}
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("instance processes left behind: %v", left)
 }
 
 // template creates a launch template whose instances run the web server.
@@ -165,12 +257,6 @@ func (e *env) group(name string) astypes.AutoScalingGroup {
 	e.t.Helper()
 	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}
 	out, err := e.as.DescribeAutoScalingGroups(e.ctx, in)
-	for i := 0; i < 3 && err != nil && apiCode(err) == ""; i++ {
-		// A connection closed under the client while instances stop
-		// (observed rarely, outside Auto Scaling): ask again.
-		e.t.Logf("DescribeAutoScalingGroups transport error, retrying: %v", err)
-		out, err = e.as.DescribeAutoScalingGroups(e.ctx, in)
-	}
 	if err != nil {
 		e.t.Fatalf("DescribeAutoScalingGroups: %v", err)
 	}
