@@ -113,6 +113,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -192,14 +193,16 @@ type Service struct {
 	endpoint atomic.Pointer[string]
 	tokenKey [32]byte
 
-	mu       sync.Mutex
-	regions  map[string]*region // by account + "/" + region
-	network  int                // B of 127.B.0.0/16
-	ips      map[string]string  // used private IPs → instance id
-	byIP     map[string]*vmRef  // booted instances by private IP (metadata service)
-	watchers map[int]func(StateChange)
-	watchN   int
-	started  bool
+	mu      sync.Mutex
+	regions map[string]*region // by account + "/" + region
+	network int                // B of 127.B.0.0/16
+	// networkClaim holds the network against other servers on the machine.
+	networkClaim net.Listener
+	ips          map[string]string // used private IPs → instance id
+	byIP         map[string]*vmRef // booted instances by private IP (metadata service)
+	watchers     map[int]func(StateChange)
+	watchN       int
+	started      bool
 
 	sup     *proc.Supervisor
 	imds    *http.Server
@@ -394,6 +397,10 @@ func (s *Service) Stop(ctx context.Context) error {
 	err := s.sup.Close(ctx)
 	s.imds.Close()
 	s.wg.Wait()
+	if s.networkClaim != nil {
+		s.networkClaim.Close()
+		s.networkClaim = nil
+	}
 	if s.tmpDir {
 		os.RemoveAll(s.workDir)
 	}
@@ -437,15 +444,39 @@ func (s *Service) loadNetwork() error {
 			if err := json.Unmarshal(b, &s.network); err != nil {
 				return fmt.Errorf("ec2 network: %w", err)
 			}
+			s.claimNetwork(false)
 			return nil
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		} else {
 			s.network = 16 + randInt(239)
+			s.claimNetwork(true)
 		}
 		b, _ := json.Marshal(s.network)
 		return tx.Put(networkKey, b)
 	})
+}
+
+// networkClaimPort is the port of the listener by which a server holds its
+// instance network: two servers on one machine that chose the same octet
+// would hand out the same instance addresses.
+const networkClaimPort = 45999
+
+// claimNetwork binds 127.B.255.254:networkClaimPort for the server's life.
+// When the octet was just chosen and another server holds it, it chooses
+// again; a remembered octet is kept (the claim is then best effort).
+func (s *Service) claimNetwork(mayChange bool) {
+	for try := 0; try < 32; try++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.%d.255.254:%d", s.network, networkClaimPort))
+		if err == nil {
+			s.networkClaim = ln
+			return
+		}
+		if !mayChange {
+			return
+		}
+		s.network = 16 + randInt(239)
+	}
 }
 
 var _ service.Service = (*Service)(nil)
