@@ -46,7 +46,7 @@ func TestSQSEventSource(t *testing.T) {
 		}
 	}
 	// The two good messages are deleted; the failed one stays in flight.
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		a, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: cq.QueueUrl,
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 		if err != nil {
@@ -56,7 +56,7 @@ func TestSQSEventSource(t *testing.T) {
 		if visible == "0" && inflight == "1" {
 			break
 		}
-		if i == 100 {
+		if time.Now().After(deadline) {
 			t.Fatalf("queue still has %s visible and %s in flight", visible, inflight)
 		}
 		time.Sleep(100 * time.Millisecond)

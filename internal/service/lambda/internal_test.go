@@ -84,7 +84,7 @@ func TestLogsMetricsAndReaping(t *testing.T) {
 	if running, started := s.Environments("000000000000", "us-east-1", "pyfn"); running != 1 || started != 1 {
 		t.Fatalf("environments running %d started %d", running, started)
 	}
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		text := logs.text("/aws/lambda/pyfn")
 		if strings.Contains(text, "REPORT RequestId:") {
 			for _, want := range []string{"START RequestId:", "hello from python", "END RequestId:", "Init Duration:"} {
@@ -94,7 +94,7 @@ func TestLogsMetricsAndReaping(t *testing.T) {
 			}
 			break
 		}
-		if i == 500 {
+		if time.Now().After(deadline) {
 			t.Fatalf("no REPORT line reached the sink:\n%s", text)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -104,12 +104,12 @@ func TestLogsMetricsAndReaping(t *testing.T) {
 	}
 
 	// Past the idle timeout the reaper closes the environment.
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		clk.Advance(30 * time.Second)
 		if running, _ := s.Environments("000000000000", "us-east-1", "pyfn"); running == 0 {
 			break
 		}
-		if i == 200 {
+		if time.Now().After(deadline) {
 			t.Fatal("idle environment was not reaped")
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -32,7 +32,8 @@ func TestProvisionedConcurrency(t *testing.T) {
 	if err != nil || put.Status != types.ProvisionedConcurrencyStatusEnumInProgress || aws.ToInt32(put.RequestedProvisionedConcurrentExecutions) != 2 {
 		t.Fatalf("put: %v %+v", err, put)
 	}
-	for i := 0; ; i++ {
+	// A generous bound: environments start real processes on a loaded machine.
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		got, err := c.GetProvisionedConcurrencyConfig(ctx, &awslambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String("prov"), Qualifier: aws.String("1")})
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +44,7 @@ func TestProvisionedConcurrency(t *testing.T) {
 			}
 			break
 		}
-		if i == 200 {
+		if time.Now().After(deadline) {
 			t.Fatal("provisioned concurrency never READY")
 		}
 		time.Sleep(25 * time.Millisecond)

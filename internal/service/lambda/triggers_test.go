@@ -34,7 +34,7 @@ var echoEnv = &types.Environment{Variables: map[string]string{"ECHO_EVENT": "1"}
 // marker and returns the event.
 func eventLine(t *testing.T, l *cloudwatchlogs.Client, fn, marker string) []byte {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		for _, m := range logMessages(t, l, fn) {
 			if strings.HasPrefix(m, "EVENT ") && strings.Contains(m, marker) {
 				return []byte(strings.TrimSpace(strings.TrimPrefix(m, "EVENT ")))
@@ -83,7 +83,7 @@ func TestTriggers(t *testing.T) {
 		}
 		// START, the function's output, END and REPORT land in one stream.
 		var msgs []string
-		for i := 0; i < 200; i++ {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 			streams, err := logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/aws/lambda/echo")})
 			if err == nil && len(streams.LogStreams) > 0 {
 				ev, err := logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("/aws/lambda/echo"),
