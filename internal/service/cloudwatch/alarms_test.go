@@ -295,7 +295,7 @@ func TestMetricMathAlarmMOfN(t *testing.T) {
 func stepMinute(t *testing.T, clk *clock.Fake) {
 	t.Helper()
 	wait := func() {
-		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		bctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := clk.BlockUntil(bctx, 2); err != nil {
 			t.Fatal("loops did not park: ", err)

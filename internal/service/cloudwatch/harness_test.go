@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/protocol"
@@ -97,13 +97,9 @@ func start(t *testing.T, o envOpt) *env {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	return &env{svc: svc, kv: o.kv, url: hs.URL, cfg: aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(hs.URL),
-		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}}
+	// awstest's client configuration: its transport keeps the SDK's request
+	// writer from dropping a connection under a fast answer.
+	return &env{svc: svc, kv: o.kv, url: hs.URL, cfg: awstest.Config(hs.URL, "test", "test")}
 }
 
 // fakeNotifier records SNS publishes.
@@ -130,7 +126,7 @@ func (f *fakeNotifier) all() []published {
 // eventually polls cond until it holds or a bound is reached.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
