@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/smithy-go"
 
+	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/metrics"
@@ -92,13 +91,9 @@ func start(t *testing.T, o opts) *env {
 		hs.Close()
 		svc.Stop(context.Background())
 	})
-	cfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(hs.URL),
-		HTTPClient:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}
+	// awstest's client configuration: its transport keeps the SDK's request
+	// writer from dropping a connection under a fast answer.
+	cfg := awstest.Config(hs.URL, "test", "test")
 	return &env{svc: svc, kv: o.kv, url: hs.URL, client: cwl.NewFromConfig(cfg), rec: rec, clk: o.clk}
 }
 

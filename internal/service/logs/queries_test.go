@@ -31,7 +31,7 @@ func TestInsightsQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Queries complete when started; poll as a client would, bounded.
-		for i := 0; i < 100; i++ {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 			res, err := c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: out.QueryId})
 			if err != nil {
 				t.Fatal(err)
