@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/overcast-dev/overcast/internal/awstest"
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/gateway"
 	"github.com/overcast-dev/overcast/internal/metrics"
@@ -103,13 +103,9 @@ func newEnv(t testing.TB) *env {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	cfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(edge.URL),
-		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}
+	// awstest's client configuration: its transport keeps the SDK's request
+	// writer from dropping a connection under a fast answer.
+	cfg := awstest.Config(edge.URL, "test", "test")
 	return &env{t: t, svc: svc, clk: clk, url: edge.URL, v2: elbv2.NewFromConfig(cfg), pub: pub, edge: edge}
 }
 
@@ -235,23 +231,25 @@ func (e *env) health(tg string) map[string]string {
 	return m
 }
 
-// eventually polls cond a bounded number of times.
+// eventually polls cond until it holds or a generous bound (a safety net
+// for a loaded machine, not a timing assertion) passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // waitState advances the fake clock by the health check interval until the
 // target at ip reaches state.
 func (e *env) waitState(tg, ip, state string) {
 	e.t.Helper()
-	for i := 0; i < 200; i++ {
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
 		if e.health(tg)[ip] == state {
 			return
 		}
