@@ -105,6 +105,8 @@ func (r *lcRule) matches(o *objectRecord) bool {
 
 // runLifecycle applies every bucket's lifecycle rules once.
 func (s *Service) runLifecycle(ctx context.Context) error {
+	s.lifecycleMu.Lock()
+	defer s.lifecycleMu.Unlock()
 	type job struct {
 		b     bucketRecord
 		rules []lcRule

@@ -54,7 +54,10 @@ type Service struct {
 	inlineMax int
 	// inlineBufs holds buffers for reading small bodies (*[]byte).
 	inlineBufs sync.Pool
-	account    func(string) string
+	// lifecycleMu serialises lifecycle passes: two passes deciding at once
+	// would both expire the same current version.
+	lifecycleMu sync.Mutex
+	account     func(string) string
 
 	mgr  *controller.Manager
 	once sync.Once
