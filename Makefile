@@ -25,7 +25,7 @@ vet: ## go vet and gofmt
 
 unit: ## run the tests, with the race detector on the concurrent packages
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./internal/storage/... ./internal/controller/... ./internal/runtime/... ./internal/clock/... ./internal/gateway/...
+	$(GO) test -count=1 -race ./internal/storage/... ./internal/controller/... ./internal/runtime/... ./internal/clock/... ./internal/gateway/... ./internal/policy/... ./internal/service/... ./internal/server/...
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	./scripts/fuzz-all.sh $(FUZZTIME)
