@@ -366,28 +366,46 @@ func conditionFor(in map[string]any, er *exprReq) (*cond, error) {
 	return er.condition(in, "ConditionExpression")
 }
 
+// putDeleteParams reads what PutItem and DeleteItem share: ReturnValues
+// (NONE or ALL_OLD), the condition and ReturnValuesOnConditionCheckFailure.
+func putDeleteParams(in map[string]any) (rv string, c *cond, rof bool, err error) {
+	rv = service.Str(in, "ReturnValues")
+	if rv != "" && rv != "NONE" && rv != "ALL_OLD" {
+		return "", nil, false, validation("ReturnValues can only be ALL_OLD or NONE")
+	}
+	er, err := newExprReq(in)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if c, err = conditionFor(in, er); err != nil {
+		return "", nil, false, err
+	}
+	if err := er.finish(); err != nil {
+		return "", nil, false, err
+	}
+	if rof, err = retOnFail(in); err != nil {
+		return "", nil, false, err
+	}
+	return rv, c, rof, nil
+}
+
+// putDeleteOutput is the answer of PutItem and DeleteItem.
+func putDeleteOutput(in map[string]any, rv string, op *writeOp) map[string]any {
+	out := map[string]any{}
+	if rv == "ALL_OLD" && op.old != nil {
+		out["Attributes"] = op.old.wire()
+	}
+	addUsage(out, in, op.use)
+	return out
+}
+
 func (s *Service) putItem(r *service.Request) (map[string]any, error) {
 	in := r.Input
 	it, err := itemFromWire(in["Item"])
 	if err != nil {
 		return nil, err
 	}
-	rv := service.Str(in, "ReturnValues")
-	if rv != "" && rv != "NONE" && rv != "ALL_OLD" {
-		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
-	}
-	er, err := newExprReq(in)
-	if err != nil {
-		return nil, err
-	}
-	c, err := conditionFor(in, er)
-	if err != nil {
-		return nil, err
-	}
-	if err := er.finish(); err != nil {
-		return nil, err
-	}
-	rof, err := retOnFail(in)
+	rv, c, rof, err := putDeleteParams(in)
 	if err != nil {
 		return nil, err
 	}
@@ -400,12 +418,7 @@ func (s *Service) putItem(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{}
-	if rv == "ALL_OLD" && op.old != nil {
-		out["Attributes"] = op.old.wire()
-	}
-	addUsage(out, in, op.use)
-	return out, nil
+	return putDeleteOutput(in, rv, op), nil
 }
 
 func (s *Service) deleteItem(r *service.Request) (map[string]any, error) {
@@ -414,22 +427,7 @@ func (s *Service) deleteItem(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv := service.Str(in, "ReturnValues")
-	if rv != "" && rv != "NONE" && rv != "ALL_OLD" {
-		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
-	}
-	er, err := newExprReq(in)
-	if err != nil {
-		return nil, err
-	}
-	c, err := conditionFor(in, er)
-	if err != nil {
-		return nil, err
-	}
-	if err := er.finish(); err != nil {
-		return nil, err
-	}
-	rof, err := retOnFail(in)
+	rv, c, rof, err := putDeleteParams(in)
 	if err != nil {
 		return nil, err
 	}
@@ -442,12 +440,7 @@ func (s *Service) deleteItem(r *service.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{}
-	if rv == "ALL_OLD" && op.old != nil {
-		out["Attributes"] = op.old.wire()
-	}
-	addUsage(out, in, op.use)
-	return out, nil
+	return putDeleteOutput(in, rv, op), nil
 }
 
 func (s *Service) updateItem(r *service.Request) (map[string]any, error) {

@@ -889,9 +889,6 @@ func (p *pqParser) notCond() (*cond, *pqErr) {
 	return p.predicate()
 }
 
-var pqBoolFuncs = map[string]int{"attribute_exists": cExists, "attribute_not_exists": cNotExists,
-	"attribute_type": cType, "begins_with": cBeginsWith, "contains": cContains}
-
 func (p *pqParser) predicate() (*cond, *pqErr) {
 	if p.punct("(") {
 		p.next()
@@ -907,7 +904,7 @@ func (p *pqParser) predicate() (*cond, *pqErr) {
 	t := p.peek()
 	if t.kind == pqIdent && p.toks[p.i+1].kind == pqPunct && p.toks[p.i+1].text == "(" && !strings.EqualFold(t.text, "size") {
 		fn := strings.ToLower(t.text)
-		kind, ok := pqBoolFuncs[fn]
+		kind, ok := boolFuncs[fn]
 		if !ok {
 			return nil, &pqErr{msg: "Unrecognized function: " + fn + p.at(t)}
 		}
