@@ -22,25 +22,6 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// formTags reads TagQueue's tags from a query request's Tag.N.Key and
-// Tag.N.Value fields: the model names the flattened map on its shape, not
-// on the member, so the decoder does not find them.
-func formTags(r *service.Request) map[string]string {
-	if r.HTTP == nil || r.HTTP.Form == nil {
-		return nil
-	}
-	out := map[string]string{}
-	for i := 1; i <= 50; i++ {
-		n := strconv.Itoa(i)
-		k, ok := r.HTTP.Form["Tag."+n+".Key"]
-		if !ok {
-			break
-		}
-		out[k[0]] = r.HTTP.Form.Get("Tag." + n + ".Value")
-	}
-	return out
-}
-
 func validQueueName(name string) bool {
 	base := strings.TrimSuffix(name, ".fifo")
 	if len(name) > 80 || base == "" {
@@ -456,9 +437,6 @@ func (s *Service) tagQueue(r *service.Request) (map[string]any, error) {
 		return nil, err
 	}
 	tags := stringMap(r.Input["Tags"])
-	if len(tags) == 0 {
-		tags = formTags(r)
-	}
 	if len(tags) == 0 {
 		return nil, errMissing("Tags")
 	}
