@@ -5,22 +5,15 @@ package awstest
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/overcast-dev/overcast/internal/clock"
 	"github.com/overcast-dev/overcast/internal/server"
@@ -88,35 +81,9 @@ func Config(endpoint, accessKey, secretKey string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Transport: sdkTransport{http.DefaultTransport.(*http.Transport).Clone()}},
-		Retryer:      transportRetryer,
+		// No retries: tests see exactly what the server answered, once.
+		Retryer: func() aws.Retryer { return aws.NopRetryer{} },
 	}
-}
-
-// transportRetryer retries only failures below the API: a connection that
-// broke before an answer was read (the SDK's own request-body handling can
-// make Go's client drop a connection just as a fast server answers). Every
-// AWS error — throttling included — reaches the test on the first attempt,
-// so tests see exactly what the server said.
-func transportRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.RateLimiter = ratelimit.None
-		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			var apiErr smithy.APIError
-			if errors.As(err, &apiErr) {
-				return aws.FalseTernary
-			}
-			var respErr *smithyhttp.ResponseError
-			if errors.As(err, &respErr) {
-				return aws.FalseTernary
-			}
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
-	})
 }
 
 // sdkTransport hands net/http the SDK's request bodies without their
