@@ -8,6 +8,7 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+	"hash/crc32"
 	"net/http"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func (*Codec) WriteResponse(w http.ResponseWriter, r *http.Request, api *model.A
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("x-amzn-RequestId", requestID)
 	if api.Metadata.EndpointPrefix == "dynamodb" || api.Metadata.EndpointPrefix == "streams.dynamodb" {
-		h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32IEEE(b)), 10))
+		h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
 	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(b)
@@ -138,7 +139,7 @@ func (*Codec) WriteError(w http.ResponseWriter, r *http.Request, api *model.API,
 		h.Set("x-amzn-query-error", QueryErrorHeader(e))
 	}
 	if api.Metadata.EndpointPrefix == "dynamodb" || api.Metadata.EndpointPrefix == "streams.dynamodb" {
-		h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32IEEE(b)), 10))
+		h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
 	}
 	w.WriteHeader(e.HTTPStatus())
 	w.Write(b)
