@@ -475,18 +475,23 @@ func (s *Service) sendMessageBatch(r *service.Request) (map[string]any, error) {
 	return batchOutput(ok, failed), nil
 }
 
-// Receipt handles: the queue's id, the message's sequence number and its
-// receive count, base64url-encoded.
+// Receipt handles: "AQEB" (as SQS's own begin, so a handle never starts
+// with "-", which command-line parsers take for an option), then the
+// queue's id, the message's sequence number and its receive count,
+// base64url-encoded.
+const handlePrefix = "AQEB"
+
 func (q *queue) handle(m *message) string {
 	var b [20]byte
 	copy(b[:8], q.idBytes[:])
 	binary.BigEndian.PutUint64(b[8:], m.seq)
 	binary.BigEndian.PutUint32(b[16:], m.receives)
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return handlePrefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 func (q *queue) parseHandle(h string) (seq uint64, ok bool) {
-	if len(h) != 27 {
+	h, found := strings.CutPrefix(h, handlePrefix)
+	if !found || len(h) != 27 {
 		return 0, false
 	}
 	var b [20]byte
