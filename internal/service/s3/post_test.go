@@ -22,9 +22,9 @@ func hmacHex(key []byte, s string) []byte {
 }
 
 // postForm builds a signed browser POST upload.
-func postForm(t *testing.T, url, policy string, fields [][2]string, file []byte, secret string) *http.Request {
+// now is the signing time; it must be the x-amz-date the policy names.
+func postForm(t *testing.T, url, policy string, fields [][2]string, file []byte, secret string, now time.Time) *http.Request {
 	t.Helper()
-	now := time.Now().UTC()
 	date := now.Format("20060102")
 	cred := "test/" + date + "/us-east-1/s3/aws4_request"
 	p64 := base64.StdEncoding.EncodeToString([]byte(policy))
@@ -52,9 +52,10 @@ func TestPostUpload(t *testing.T) {
 	srv := start(t, withVerify())
 	c := srv.client()
 	mustBucket(t, c, "bkt")
-	exp := time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	signed := time.Now().UTC()
+	exp := signed.Add(time.Hour).Format("2006-01-02T15:04:05.000Z")
 	policy := fmt.Sprintf(`{"expiration":%q,"conditions":[{"bucket":"bkt"},["starts-with","$key","uploads/"],{"success_action_status":"201"},["starts-with","$Content-Type","image/"],["content-length-range",1,100],{"x-amz-algorithm":"AWS4-HMAC-SHA256"},{"x-amz-credential":"%s"},{"x-amz-date":"%s"}]}`,
-		exp, "test/"+time.Now().UTC().Format("20060102")+"/us-east-1/s3/aws4_request", time.Now().UTC().Format("20060102T150405Z"))
+		exp, "test/"+signed.Format("20060102")+"/us-east-1/s3/aws4_request", signed.Format("20060102T150405Z"))
 	fields := [][2]string{{"key", "uploads/${filename}"}, {"success_action_status", "201"}, {"Content-Type", "image/jpeg"}}
 	hc := srv.httpClient()
 	do := func(req *http.Request) (int, string) {
@@ -66,7 +67,7 @@ func TestPostUpload(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	code, body := do(postForm(t, srv.URL+"/bkt", policy, fields, []byte("jpeg bytes"), "test"))
+	code, body := do(postForm(t, srv.URL+"/bkt", policy, fields, []byte("jpeg bytes"), "test", signed))
 	if code != 201 || !strings.Contains(body, "<Key>uploads/photo.jpg</Key>") {
 		t.Fatalf("post: %d %s", code, body)
 	}
@@ -74,26 +75,26 @@ func TestPostUpload(t *testing.T) {
 		t.Errorf("stored %q", got)
 	}
 	// Virtual-hosted POST.
-	code, _ = do(postForm(t, "http://bkt.s3.localhost:"+srv.port()+"/", policy, fields, []byte("again"), "test"))
+	code, _ = do(postForm(t, "http://bkt.s3.localhost:"+srv.port()+"/", policy, fields, []byte("again"), "test", signed))
 	if code != 201 {
 		t.Errorf("virtual-hosted post: %d", code)
 	}
-	if code, body = do(postForm(t, srv.URL+"/bkt", policy, fields, []byte("x"), "wrong")); code != 403 || !strings.Contains(body, "SignatureDoesNotMatch") {
+	if code, body = do(postForm(t, srv.URL+"/bkt", policy, fields, []byte("x"), "wrong", signed)); code != 403 || !strings.Contains(body, "SignatureDoesNotMatch") {
 		t.Errorf("wrong secret: %d %s", code, body)
 	}
-	if code, body = do(postForm(t, srv.URL+"/bkt", policy, fields, bytes.Repeat([]byte("x"), 101), "test")); code != 400 || !strings.Contains(body, "EntityTooLarge") {
+	if code, body = do(postForm(t, srv.URL+"/bkt", policy, fields, bytes.Repeat([]byte("x"), 101), "test", signed)); code != 400 || !strings.Contains(body, "EntityTooLarge") {
 		t.Errorf("too large: %d %s", code, body)
 	}
 	bad := [][2]string{{"key", "other/x"}, {"success_action_status", "201"}, {"Content-Type", "image/jpeg"}}
-	if code, body = do(postForm(t, srv.URL+"/bkt", policy, bad, []byte("x"), "test")); code != 403 || !strings.Contains(body, "Policy Condition failed") {
+	if code, body = do(postForm(t, srv.URL+"/bkt", policy, bad, []byte("x"), "test", signed)); code != 403 || !strings.Contains(body, "Policy Condition failed") {
 		t.Errorf("key outside policy: %d %s", code, body)
 	}
 	expired := strings.Replace(policy, exp, time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"), 1)
-	if code, body = do(postForm(t, srv.URL+"/bkt", expired, fields, []byte("x"), "test")); code != 403 || !strings.Contains(body, "Policy expired") {
+	if code, body = do(postForm(t, srv.URL+"/bkt", expired, fields, []byte("x"), "test", signed)); code != 403 || !strings.Contains(body, "Policy expired") {
 		t.Errorf("expired: %d %s", code, body)
 	}
 	extra := append(fields, [2]string{"x-amz-meta-sneaky", "1"})
-	if code, body = do(postForm(t, srv.URL+"/bkt", policy, extra, []byte("x"), "test")); code != 403 || !strings.Contains(body, "Extra input fields") {
+	if code, body = do(postForm(t, srv.URL+"/bkt", policy, extra, []byte("x"), "test", signed)); code != 403 || !strings.Contains(body, "Extra input fields") {
 		t.Errorf("extra field: %d %s", code, body)
 	}
 }
